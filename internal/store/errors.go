@@ -1,0 +1,5 @@
+package store
+
+import "github.com/staffbot/staffbot"
+
+var errNotFound = staffbot.ErrNotFound
