@@ -127,3 +127,14 @@ func (s *Store) FindUninvitedEmployees(ctx context.Context, companyID staffbot.C
 func IsNotFoundOrExpired(err error) bool {
 	return errors.Is(err, staffbot.ErrNotFound) || errors.Is(err, staffbot.ErrExpired)
 }
+
+// FindInviteCompany returns the company an invite code belongs to, so that a
+// web link carrying only the code can open the right company's chat. It
+// says nothing about whether the code is still usable.
+func (s *Store) FindInviteCompany(ctx context.Context, codeHash string) (*staffbot.Company, error) {
+	var id staffbot.CompanyID
+	if err := s.queryRow(ctx, "SELECT company_id FROM invites WHERE code_hash = ?", codeHash).Scan(&id); err != nil {
+		return nil, notFound(err, "find invite")
+	}
+	return s.FindCompanyByID(ctx, id)
+}
