@@ -179,3 +179,12 @@ func (t *Tx) CountRegistrationFailures(ctx context.Context, companyID staffbot.C
 		companyID, string(kind), externalID, millis(since)).Scan(&n)
 	return n, err
 }
+
+// SetAccountBlockedByID marks one account unreachable after the messenger
+// refused delivery as to a blocked user.
+func (s *Store) SetAccountBlockedByID(ctx context.Context, companyID staffbot.CompanyID, accountID int64) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "UPDATE channel_accounts SET blocked = 1 WHERE company_id = ? AND id = ?", companyID, accountID)
+		return err
+	})
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/channel/telegram"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+func runCompany(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "Usage: staffbot company create --slug SLUG [--name NAME] [--time-zone TZ] [--telegram-token TOKEN]\n       staffbot company list")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return companyCreate(ctx, args[1:], stdout, stderr)
+	case "list":
+		return companyList(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "staffbot company: unknown subcommand %q (create, list)\n", args[0])
+	return errUsage
+}
+
+func companyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("company create", "company create --slug SLUG [flags]", &cfg, stderr)
+	slug := fs.String("slug", "", "short latin name used in commands and URLs (required)")
+	name := fs.String("name", "", "company name shown to employees")
+	tz := fs.String("time-zone", staffbot.DefaultTimeZone, "IANA time zone for schedules")
+	token := fs.String("telegram-token", "", "Telegram bot token from @BotFather (optional)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *slug == "" {
+		fmt.Fprintln(stderr, "staffbot company create: --slug is required")
+		return errUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	co := &staffbot.Company{Slug: *slug, Name: *name, TimeZone: *tz}
+	if *token != "" {
+		if err := withTelegramBot(ctx, cfg, co, *token); err != nil {
+			return err
+		}
+	}
+	if err := st.CreateCompany(ctx, co); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "company %s created (id %d, time zone %s)\n", co.Slug, co.ID, co.TimeZone)
+	if co.TelegramBotUsername != "" {
+		fmt.Fprintf(stdout, "telegram bot: @%s\n", co.TelegramBotUsername)
+	}
+	return nil
+}
+
+// withTelegramBot asks Telegram who the token belongs to, so that invite
+// links can name the bot, and gives the company a fresh webhook secret.
+func withTelegramBot(ctx context.Context, cfg config.Config, co *staffbot.Company, token string) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	me, err := telegram.NewClient(cfg.TelegramAPIURL, token, &http.Client{Timeout: 20 * time.Second}).GetMe(ctx)
+	if err != nil {
+		return fmt.Errorf("check telegram token: %w", err)
+	}
+	co.TelegramToken = token
+	co.TelegramBotUsername = me.Username
+	co.TelegramWebhookSecret = randomHex(24)
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func companyList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("company list", "company list [flags]", &cfg, stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	cos, err := st.FindCompanies(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLUG\tNAME\tTIME ZONE\tTELEGRAM\tEMPLOYEES")
+	for _, co := range cos {
+		n, err := st.EmployeeNumbers(ctx, co.ID)
+		if err != nil {
+			return err
+		}
+		bot := "—"
+		if co.TelegramBotUsername != "" {
+			bot = "@" + co.TelegramBotUsername
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", co.Slug, co.Name, co.TimeZone, bot, len(n))
+	}
+	return tw.Flush()
+}
+
+func findCompany(ctx context.Context, st *store.Store, slug string) (*staffbot.Company, error) {
+	if slug == "" {
+		return nil, fmt.Errorf("--company is required")
+	}
+	co, err := st.FindCompanyBySlug(ctx, slug)
+	if err != nil {
+		return nil, fmt.Errorf("company %q not found (see 'staffbot company list')", slug)
+	}
+	return co, nil
+}

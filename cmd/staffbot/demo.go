@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/demo"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("demo", "demo [flags]", &cfg, stderr)
+	token := fs.String("telegram-token", os.Getenv("STAFFBOT_TELEGRAM_TOKEN"),
+		"also run the demo bot in Telegram by long polling (env STAFFBOT_TELEGRAM_TOKEN)")
+	speed := fs.Float64("speed", 1, "how many times faster than real time the demo clock runs (1440: a day a minute)")
+	if os.Getenv("STAFFBOT_LOG_FORMAT") == "" {
+		fs.Set("log-format", "text")
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *token != "" && cfg.TelegramMode == "auto" {
+		cfg.TelegramMode = "poll"
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	var clock staffbot.Clock = staffbot.SystemClock{}
+	if *speed != 1 {
+		clock = staffbot.NewScaledClock(*speed)
+	}
+	now := clock.Now().UTC()
+
+	st, err := app.OpenStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	co, created, err := demo.Ensure(ctx, st, now)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	if *token != "" && *token != co.TelegramToken {
+		if err := withTelegramBot(ctx, cfg, co, *token); err != nil {
+			st.Close()
+			return err
+		}
+		if err := st.UpdateCompanyTelegram(ctx, co.ID, co.TelegramBotUsername, co.TelegramToken, co.TelegramWebhookSecret); err != nil {
+			st.Close()
+			return err
+		}
+	}
+
+	// Fresh links every start for whoever has not registered yet; the
+	// older links stop working.
+	invites, err := createInvites(ctx, st, co, nil, staffbot.DefaultInviteTTL, now)
+	st.Close()
+	if err != nil {
+		return err
+	}
+	invitesPath := filepath.Join(cfg.DataDir, "demo-invites.tsv")
+	var all strings.Builder
+	all.WriteString("personnel_number\tfull_name\ttelegram_link\tweb_link\n")
+	for _, inv := range invites {
+		all.WriteString(inv.line(co, cfg.PublicURL()) + "\n")
+	}
+	if err := os.WriteFile(invitesPath, []byte(all.String()), 0o600); err != nil {
+		return fmt.Errorf("write invites: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+
+	if created {
+		fmt.Fprintf(stdout, "Demo company %q created from the sample 1C staff list.\n", co.Name)
+	}
+	fmt.Fprintf(stdout, "\nstaffbot demo is running on %s\n\n", cfg.PublicURL())
+	for _, inv := range invites {
+		switch inv.emp.PersonnelNumber {
+		case demo.NewcomerNumber:
+			fmt.Fprintf(stdout, "Newcomer %s (first day %s) — open in a browser:\n  %s/join/%s\n", inv.emp.FullName, inv.emp.HiredOn.Russian(), cfg.PublicURL(), inv.code)
+			if co.TelegramBotUsername != "" {
+				fmt.Fprintf(stdout, "  or in Telegram: https://t.me/%s?start=%s\n", co.TelegramBotUsername, inv.code)
+			}
+		case demo.MentorNumber:
+			fmt.Fprintf(stdout, "Her mentor %s — open in another browser or a private window:\n  %s/join/%s\n", inv.emp.FullName, cfg.PublicURL(), inv.code)
+		}
+	}
+	fmt.Fprintf(stdout, "\nInvites for all %d unregistered employees: %s\n", len(invites), invitesPath)
+	if *speed == 1 {
+		fmt.Fprintln(stdout, "Tip: restart with --speed 1440 to let a day of onboarding pass every minute.")
+	}
+	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
+
+	a, err := app.Open(ctx, cfg, app.Options{Logger: logger, Clock: clock})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx, ln)
+}

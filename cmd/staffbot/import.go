@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/staffbot/staffbot"
+
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/importer"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "employees" {
+		fmt.Fprintln(stderr, "Usage: staffbot import employees --company SLUG [--dry-run] FILE.csv|FILE.xlsx")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	var cfg config.Config
+	fs := newFlags("import employees", "import employees --company SLUG [flags] FILE", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	dryRun := fs.Bool("dry-run", false, "check the file and show what would change, write nothing")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+
+	sum, err := importEmployees(ctx, st, co.ID, fs.Arg(0), *dryRun)
+	var problems importer.Problems
+	if errors.As(err, &problems) {
+		fmt.Fprintf(stderr, "%s: %d problem(s); nothing was imported:\n", filepath.Base(fs.Arg(0)), len(problems))
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "  %s\n", p.String())
+		}
+		return fmt.Errorf("file rejected")
+	}
+	if err != nil {
+		return err
+	}
+	verb := "imported"
+	if *dryRun {
+		verb = "checked (dry run, nothing written)"
+	}
+	fmt.Fprintf(stdout, "%s %s: %d new, %d updated, %d unchanged\n", filepath.Base(fs.Arg(0)), verb, sum.Created, sum.Updated, sum.Unchanged)
+	return nil
+}
+
+// importEmployees reads a staff file and writes it all or nothing.
+func importEmployees(ctx context.Context, st *store.Store, companyID staffbot.CompanyID, path string, dryRun bool) (store.ImportSummary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.ImportSummary{}, err
+	}
+	defer f.Close()
+
+	known, err := st.EmployeeNumbers(ctx, companyID)
+	if err != nil {
+		return store.ImportSummary{}, err
+	}
+	rows, err := importer.ParseAndValidate(f, filepath.Base(path), func(n string) bool { return known[n] })
+	if err != nil {
+		return store.ImportSummary{}, err
+	}
+
+	in := make([]store.EmployeeImport, len(rows))
+	for i, r := range rows {
+		in[i] = store.EmployeeImport{Employee: r.Employee, ManagerNumber: r.ManagerNumber, MentorNumber: r.MentorNumber}
+		in[i].Employee.CompanyID = companyID
+	}
+	if dryRun {
+		sum := store.ImportSummary{}
+		for _, r := range in {
+			if known[r.Employee.PersonnelNumber] {
+				sum.Updated++
+			} else {
+				sum.Created++
+			}
+		}
+		return sum, nil
+	}
+	return st.UpsertEmployees(ctx, companyID, in, time.Now().UTC())
+}

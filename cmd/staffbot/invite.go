@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+func runInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("invite", "invite --company SLUG [--employee NUMBER]… [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	var numbers stringList
+	fs.Var(&numbers, "employee", "personnel number to invite; repeat for several (default: every current employee not yet registered)")
+	ttl := fs.Duration("ttl", staffbot.DefaultInviteTTL, "how long the invites stay valid")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+
+	invites, err := createInvites(ctx, st, co, numbers, *ttl, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if len(invites) == 0 {
+		fmt.Fprintln(stderr, "nobody to invite: every current employee is registered")
+		return nil
+	}
+	for _, inv := range invites {
+		fmt.Fprintln(stdout, inv.line(co, cfg.PublicURL()))
+	}
+	fmt.Fprintf(stderr, "%d invite(s), valid until %s\n", len(invites), time.Now().Add(*ttl).Format("02.01.2006 15:04"))
+	return nil
+}
+
+type printedInvite struct {
+	emp  *staffbot.Employee
+	code string
+}
+
+func (p printedInvite) line(co *staffbot.Company, baseURL string) string {
+	tg := "—"
+	if co.TelegramBotUsername != "" {
+		tg = "https://t.me/" + co.TelegramBotUsername + "?start=" + p.code
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s/join/%s", p.emp.PersonnelNumber, p.emp.FullName, tg, baseURL, p.code)
+}
+
+// createInvites makes a fresh code for each named employee, or for every
+// current employee not yet registered when no number is given. Codes are
+// returned once and stored only as hashes.
+func createInvites(ctx context.Context, st *store.Store, co *staffbot.Company, numbers []string, ttl time.Duration, now time.Time) ([]printedInvite, error) {
+	today := staffbot.DateOf(now.In(co.Location()))
+	var emps []*staffbot.Employee
+	if len(numbers) == 0 {
+		var err error
+		if emps, err = st.FindUninvitedEmployees(ctx, co.ID, today); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, n := range numbers {
+			e, err := st.FindEmployeeByNumber(ctx, co.ID, n)
+			if err != nil {
+				return nil, fmt.Errorf("employee %s not found in %s", n, co.Slug)
+			}
+			if !e.Active(today) {
+				return nil, fmt.Errorf("employee %s is dismissed and cannot be invited", n)
+			}
+			emps = append(emps, e)
+		}
+	}
+
+	out := make([]printedInvite, 0, len(emps))
+	for _, e := range emps {
+		code := staffbot.NewInviteCode()
+		if _, err := st.CreateInvite(ctx, co.ID, e.ID, staffbot.HashInviteCode(code), now, ttl); err != nil {
+			return nil, err
+		}
+		out = append(out, printedInvite{emp: e, code: code})
+	}
+	return out, nil
+}

@@ -1,0 +1,256 @@
+// Package app builds a running staffbot from its configuration: storage,
+// the scenario engine, the bot, the messenger channels, the outbox
+// dispatcher and the HTTP server. The staffbot command and the end-to-end
+// tests both start it through Open and Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/bot"
+	"github.com/staffbot/staffbot/internal/channel"
+	"github.com/staffbot/staffbot/internal/channel/telegram"
+	"github.com/staffbot/staffbot/internal/channel/webchat"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/delivery"
+	"github.com/staffbot/staffbot/internal/scenario"
+	"github.com/staffbot/staffbot/internal/secret"
+	"github.com/staffbot/staffbot/internal/store"
+	"github.com/staffbot/staffbot/scenarios"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/app.Version=…".
+var Version = "dev"
+
+// Options are the parts a caller may replace, mostly for tests.
+type Options struct {
+	Clock  staffbot.Clock
+	Logger *slog.Logger
+
+	// HTTPClient talks to messenger APIs.
+	HTTPClient *http.Client
+
+	// Tick is how often due scenario steps are looked for.
+	Tick time.Duration
+}
+
+// App is a running staffbot.
+type App struct {
+	Config     config.Config
+	Store      *store.Store
+	Engine     *scenario.Engine
+	Bot        *bot.Bot
+	Dispatcher *delivery.Dispatcher
+	Clock      staffbot.Clock
+
+	logger    *slog.Logger
+	hc        *http.Client
+	tick      time.Duration
+	metrics   *metrics
+	webchat   *webchat.Server
+	handler   http.Handler
+	scenarios int
+
+	mu      sync.Mutex
+	pollers map[staffbot.CompanyID]context.CancelFunc
+}
+
+// OpenStore opens and migrates the configured database; the one-shot
+// commands use it without starting the server.
+func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.Store, error) {
+	key, err := secret.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DSN(), sealer)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	for _, name := range applied {
+		logger.InfoContext(ctx, "Migration applied", slog.String("migration", name))
+	}
+	return st, nil
+}
+
+// Open builds an App; nothing runs until Run.
+func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{
+		Config:  cfg,
+		Clock:   opts.Clock,
+		logger:  opts.Logger,
+		hc:      opts.HTTPClient,
+		tick:    opts.Tick,
+		pollers: map[staffbot.CompanyID]context.CancelFunc{},
+	}
+	if a.Clock == nil {
+		a.Clock = staffbot.SystemClock{}
+	}
+	if a.logger == nil {
+		a.logger = slog.Default()
+	}
+	if a.hc == nil {
+		a.hc = &http.Client{Timeout: 60 * time.Second}
+	}
+	if a.tick == 0 {
+		a.tick = time.Second
+	}
+
+	st, err := OpenStore(ctx, cfg, a.logger)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+
+	defs, err := scenario.LoadFS(scenarios.FS)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load scenarios: %w", err)
+	}
+	a.scenarios = len(defs)
+	a.Engine = scenario.NewEngine(st, a.Clock, defs, a.logger)
+	a.metrics = newMetrics(st)
+
+	tgSender := telegram.NewSender(cfg.TelegramAPIURL, a.hc)
+	a.webchat = webchat.New(st, a.handleIncoming, a.Clock, a.logger, isHTTPS(cfg.PublicURL()))
+	a.Dispatcher = delivery.New(st, []channel.Sender{tgSender, a.webchat.Sender()}, a.Clock, a.logger, a.metrics)
+	st.OnEnqueue = a.Dispatcher.Wake
+
+	a.Bot = &bot.Bot{
+		Store:   st,
+		Engine:  a.Engine,
+		Clock:   a.Clock,
+		Logger:  a.logger,
+		BaseURL: cfg.PublicURL(),
+		Ackers:  map[staffbot.ChannelKind]bot.Acker{staffbot.ChannelTelegram: telegramAcker{api: cfg.TelegramAPIURL, hc: a.hc}},
+	}
+	a.handler = a.routes()
+	return a, nil
+}
+
+// Handler returns the HTTP handler, for tests that serve it themselves.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// handleIncoming is where every channel hands its events to the bot.
+func (a *App) handleIncoming(ctx context.Context, in channel.Incoming) error {
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = a.Clock.Now()
+	}
+	a.metrics.messagesIn.WithLabelValues(string(in.Channel)).Inc()
+	if oldID, newID, ok := telegram.MigratedChat(in); ok {
+		// A group moved to a supergroup; queued messages follow it.
+		return a.Store.UpdateChatID(ctx, in.CompanyID, in.Channel, oldID, newID)
+	}
+	err := a.Bot.Handle(ctx, in)
+	if err != nil {
+		a.metrics.errors.WithLabelValues("handle").Inc()
+		a.logger.ErrorContext(ctx, "Update not handled", slog.Int64("company_id", int64(in.CompanyID)),
+			slog.String("channel", string(in.Channel)), slog.String("update_id", in.UpdateKey),
+			slog.String("error", err.Error()))
+	}
+	return err
+}
+
+// Run serves HTTP on ln and runs the background work until ctx is done.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+
+	var wg sync.WaitGroup
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Dispatcher.Run(bg) }()
+	go func() { defer wg.Done(); a.schedule(bg) }()
+
+	if err := a.startTelegram(bg, &wg); err != nil {
+		a.logger.ErrorContext(ctx, "Telegram not started", slog.String("error", err.Error()))
+	}
+
+	a.logger.InfoContext(ctx, "Staffbot started",
+		slog.String("version", Version), slog.String("addr", ln.Addr().String()),
+		slog.String("base_url", a.Config.PublicURL()), slog.String("database", string(a.Store.Dialect())),
+		slog.String("data_dir", a.Config.DataDir), slog.Int("scenarios", a.scenarios))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	stop()
+	wg.Wait()
+	a.logger.InfoContext(shutCtx, "Staffbot stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// schedule advances scenario runs as their time comes and prunes old
+// duplicate-detection records.
+func (a *App) schedule(ctx context.Context) {
+	t := time.NewTicker(a.tick)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.Engine.RunDue(ctx); err != nil && ctx.Err() == nil {
+			a.metrics.errors.WithLabelValues("scheduler").Inc()
+			a.logger.ErrorContext(ctx, "Scenario steps not run", slog.String("error", err.Error()))
+		}
+		if now := a.Clock.Now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			if _, err := a.Store.PruneSeenUpdates(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+				a.logger.WarnContext(ctx, "Update log not pruned", slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+// RunDue advances due scenario steps now and delivers what they queued;
+// tests call it after moving the clock.
+func (a *App) RunDue(ctx context.Context) error {
+	if _, err := a.Engine.RunDue(ctx); err != nil {
+		return err
+	}
+	a.Dispatcher.Wake()
+	return nil
+}
+
+func isHTTPS(u string) bool { return len(u) > 8 && u[:8] == "https://" }

@@ -1,0 +1,300 @@
+// Package bot decides what to do with each incoming event, the same way for
+// every messenger: strangers get one polite refusal, invited employees
+// register with their code and give consent, and registered employees talk
+// to the scenario engine, with /help and /menu available at any time.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/channel"
+	"github.com/staffbot/staffbot/internal/locale"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+// Engine runs scenarios; the scenario package provides it.
+type Engine interface {
+	// Start begins the registration-triggered scenarios of an employee.
+	Start(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee) error
+
+	// Handle takes a button press or an answer meant for a scenario and
+	// reports whether it was one.
+	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
+}
+
+// Acker answers a button press in a messenger that shows a spinner until
+// the press is acknowledged (Telegram's answerCallbackQuery).
+type Acker interface {
+	Ack(ctx context.Context, co *staffbot.Company, callbackID string) error
+}
+
+// Throttling of wrong registration codes: after MaxCodeFailures within
+// CodeFailureWindow, codes from that account are not even checked.
+const (
+	MaxCodeFailures   = 5
+	CodeFailureWindow = 15 * time.Minute
+)
+
+// Button data the bot itself understands.
+const (
+	dataConsentYes = "c:yes"
+	dataConsentNo  = "c:no"
+	dataMenuHelp   = "m:help"
+	dataMenuData   = "m:data"
+)
+
+// Bot routes incoming events.
+type Bot struct {
+	Store   *store.Store
+	Engine  Engine
+	Clock   staffbot.Clock
+	Logger  *slog.Logger
+	BaseURL string
+
+	// Ackers answer button presses, by channel.
+	Ackers map[staffbot.ChannelKind]Acker
+}
+
+// Handle processes one incoming event. All its effects, outgoing messages
+// included, commit in one transaction together with the record that the
+// update was seen, so a redelivered update is handled once and a crash
+// before commit loses nothing.
+func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
+	if in.Kind == channel.KindIgnored {
+		return nil
+	}
+	co, err := b.Store.FindCompanyByID(ctx, in.CompanyID)
+	if err != nil {
+		return fmt.Errorf("handle update: %w", err)
+	}
+	now := b.Clock.Now()
+
+	err = b.Store.InTx(ctx, func(tx *store.Tx) error {
+		if in.UpdateKey != "" {
+			first, err := tx.MarkUpdateSeen(ctx, co.ID, in.Channel, in.UpdateKey, now)
+			if err != nil {
+				return err
+			}
+			if !first {
+				b.Logger.DebugContext(ctx, "Duplicate update skipped",
+					slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)),
+					slog.String("update_id", in.UpdateKey))
+				return nil
+			}
+		}
+		return b.route(ctx, tx, co, in, now)
+	})
+	if err != nil {
+		return err
+	}
+
+	// A button press is acknowledged after the work is committed; a
+	// failure here only leaves a spinner on the user's screen.
+	if in.Kind == channel.KindButton && in.CallbackID != "" {
+		if a := b.Ackers[in.Channel]; a != nil {
+			if err := a.Ack(ctx, co, in.CallbackID); err != nil {
+				b.Logger.WarnContext(ctx, "Button press not acknowledged",
+					slog.String("channel", string(in.Channel)), slog.String("error", err.Error()))
+			}
+		}
+	}
+	return nil
+}
+
+func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in channel.Incoming, now time.Time) error {
+	lang := locale.FromCode(in.LanguageCode)
+
+	switch in.Kind {
+	case channel.KindBlocked, channel.KindResumed:
+		return tx.SetAccountBlocked(ctx, co.ID, in.Channel, in.ExternalID, in.Kind == channel.KindBlocked)
+	case channel.KindEdited:
+		// An edit never re-runs a command or re-answers a question.
+		return nil
+	}
+
+	acct, err := tx.FindAccount(ctx, co.ID, in.Channel, in.ExternalID)
+	if errors.Is(err, staffbot.ErrNotFound) {
+		return b.stranger(ctx, tx, co, in, lang, now)
+	}
+	if err != nil {
+		return err
+	}
+
+	emp, err := tx.FindEmployeeByID(ctx, co.ID, acct.EmployeeID)
+	if err != nil {
+		return err
+	}
+	today := staffbot.DateOf(now.In(co.Location()))
+	if !emp.Active(today) {
+		return b.reply(ctx, tx, co, in, channel.Outgoing{Text: locale.T(lang, "stranger")}, now)
+	}
+	if acct.Blocked {
+		// Writing to the bot is the surest sign it is unblocked; Telegram
+		// does not always say so with my_chat_member.
+		if err := tx.SetAccountBlocked(ctx, co.ID, in.Channel, in.ExternalID, false); err != nil {
+			return err
+		}
+		acct.Blocked = false
+	}
+
+	if acct.ConsentedAt == nil {
+		return b.consent(ctx, tx, co, emp, acct, in, lang, now)
+	}
+
+	cmd := command(in)
+	switch {
+	case cmd == "/help" || in.Data == dataMenuHelp:
+		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "help")}, now)
+	case cmd == "/menu":
+		return tx.EnqueueToAccount(ctx, acct, menu(lang), now)
+	case cmd == "/start":
+		msg := menu(lang)
+		msg.Text = locale.T(lang, "welcome.back", emp.FirstName())
+		return tx.EnqueueToAccount(ctx, acct, msg, now)
+	case in.Data == dataMenuData:
+		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: myData(lang, emp)}, now)
+	case in.Data == dataConsentYes || in.Data == dataConsentNo:
+		// A late press on an old consent question changes nothing.
+		return nil
+	}
+
+	switch in.Kind {
+	case channel.KindText, channel.KindButton:
+		handled, err := b.Engine.Handle(ctx, tx, co, emp, acct, in)
+		if err != nil || handled {
+			return err
+		}
+		if in.Kind == channel.KindButton {
+			return nil
+		}
+		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "not.understood")}, now)
+	default:
+		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "unsupported")}, now)
+	}
+}
+
+// stranger handles someone with no bound account: a valid code registers
+// them; anything else gets the one short refusal and nothing more.
+func (b *Bot) stranger(ctx context.Context, tx *store.Tx, co *staffbot.Company, in channel.Incoming, lang locale.Lang, now time.Time) error {
+	refuse := channel.Outgoing{Text: locale.T(lang, "stranger")}
+	code, ok := startCode(in)
+	if !ok {
+		return b.reply(ctx, tx, co, in, refuse, now)
+	}
+
+	fails, err := tx.CountRegistrationFailures(ctx, co.ID, in.Channel, in.ExternalID, now.Add(-CodeFailureWindow))
+	if err != nil {
+		return err
+	}
+	if fails >= MaxCodeFailures {
+		b.Logger.WarnContext(ctx, "Registration throttled",
+			slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)))
+		return b.reply(ctx, tx, co, in, channel.Outgoing{Text: locale.T(lang, "throttled")}, now)
+	}
+
+	acct := &staffbot.ChannelAccount{Kind: in.Channel, ExternalID: in.ExternalID, ChatID: in.ChatID}
+	today := staffbot.DateOf(now.In(co.Location()))
+	emp, err := tx.RedeemInvite(ctx, co.ID, staffbot.HashInviteCode(code), acct, now, today)
+	if store.IsNotFoundOrExpired(err) {
+		if err := tx.RecordRegistrationFailure(ctx, co.ID, in.Channel, in.ExternalID, now); err != nil {
+			return err
+		}
+		return b.reply(ctx, tx, co, in, refuse, now)
+	}
+	if err != nil {
+		return err
+	}
+
+	b.Logger.InfoContext(ctx, "Employee registered",
+		slog.Int64("company_id", int64(co.ID)), slog.Int64("employee_id", int64(emp.ID)),
+		slog.String("channel", string(in.Channel)))
+	return tx.EnqueueToAccount(ctx, acct, b.consentQuestion(co, emp, lang), now)
+}
+
+func (b *Bot) consent(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming, lang locale.Lang, now time.Time) error {
+	switch in.Data {
+	case dataConsentYes:
+		if err := tx.GiveConsent(ctx, acct, staffbot.ConsentTextVersion, now); err != nil {
+			return err
+		}
+		if err := tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "consent.thanks")}, now); err != nil {
+			return err
+		}
+		return b.Engine.Start(ctx, tx, co, emp)
+	case dataConsentNo:
+		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "consent.declined")}, now)
+	}
+	return tx.EnqueueToAccount(ctx, acct, b.consentQuestion(co, emp, lang), now)
+}
+
+func (b *Bot) consentQuestion(co *staffbot.Company, emp *staffbot.Employee, lang locale.Lang) channel.Outgoing {
+	link := b.BaseURL + "/consent"
+	return channel.Outgoing{
+		Text: locale.T(lang, "consent.ask", emp.FirstName(), co.Name, staffbot.ConsentTextVersion, link),
+		Buttons: [][]channel.Button{{
+			{Text: locale.T(lang, "consent.yes"), Data: dataConsentYes},
+			{Text: locale.T(lang, "consent.no"), Data: dataConsentNo},
+		}},
+	}
+}
+
+// reply answers the chat an event came from, whether or not it belongs to
+// an account.
+func (b *Bot) reply(ctx context.Context, tx *store.Tx, co *staffbot.Company, in channel.Incoming, msg channel.Outgoing, now time.Time) error {
+	if in.ChatID == "" {
+		return nil
+	}
+	_, err := tx.Enqueue(ctx, co.ID, nil, in.Channel, in.ChatID, msg, now)
+	return err
+}
+
+func menu(lang locale.Lang) channel.Outgoing {
+	return channel.Outgoing{
+		Text: locale.T(lang, "menu"),
+		Buttons: [][]channel.Button{
+			{{Text: locale.T(lang, "menu.mydata"), Data: dataMenuData}},
+			{{Text: locale.T(lang, "menu.help"), Data: dataMenuHelp}},
+		},
+	}
+}
+
+func myData(lang locale.Lang, e *staffbot.Employee) string {
+	dash := func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		return s
+	}
+	return locale.T(lang, "mydata", e.FullName, e.PersonnelNumber, dash(e.Position), dash(e.Department),
+		dash(e.Office), e.HiredOn.Russian())
+}
+
+// command returns the command word of a text message ("/start", "/help"),
+// dropping a Telegram "@botname" suffix, or "" for other events.
+func command(in channel.Incoming) string {
+	if in.Kind != channel.KindText || !strings.HasPrefix(in.Text, "/") {
+		return ""
+	}
+	word, _, _ := strings.Cut(strings.TrimSpace(in.Text), " ")
+	word, _, _ = strings.Cut(word, "@")
+	return strings.ToLower(word)
+}
+
+// startCode extracts the registration code from "/start CODE".
+func startCode(in channel.Incoming) (string, bool) {
+	if command(in) != "/start" {
+		return "", false
+	}
+	_, code, _ := strings.Cut(strings.TrimSpace(in.Text), " ")
+	code = strings.TrimSpace(code)
+	if !staffbot.ValidInviteCodeShape(code) {
+		return "", false
+	}
+	return code, true
+}

@@ -1,0 +1,211 @@
+package webchat
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/staffbot/staffbot/internal/store/storetest"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowser_Conversation drives the page in headless Chromium: join by
+// link, read the bot's greeting, press a chip, type a message and see the
+// echo arrive without a reload.
+func TestBrowser_Conversation(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
+			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
+		}
+		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
+	}
+
+	f := newFixture(t, storetest.MustOpen(t, storetest.SQLiteDSN(t)), true)
+	srv := httptest.NewServer(f.register())
+	t.Cleanup(srv.Close)
+
+	ctx := newBrowser(t)
+	problems := watchConsole(t, ctx)
+
+	do(t, ctx, "greeting",
+		chromedp.Navigate(srv.URL+"/join/"+f.code),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.bot .bubble strong`)),
+		eval[bool](t, `(window.__noReload = true)`),
+	)
+	if got := text(t, ctx, `li.msg.bot .bubble strong`); got != "Добро пожаловать" {
+		t.Errorf("bold text = %q, want Добро пожаловать", got)
+	}
+	if got := text(t, ctx, `li.msg.bot .bubble em`); got != "эхо" {
+		t.Errorf("italic text = %q, want эхо", got)
+	}
+	if got := text(t, ctx, `li.msg.bot .bubble a`); got != "Справка" {
+		t.Errorf("link text = %q, want Справка", got)
+	}
+	if value[bool](t, ctx, `document.querySelector('#messages img') !== null`) ||
+		!strings.Contains(text(t, ctx, `li.msg.bot`), "<img src=x onerror=alert(1)>") {
+		t.Error("the <img> in the message text became an element or vanished")
+	}
+	if got := text(t, ctx, `#company`); got != f.co.Name {
+		t.Errorf("header = %q, want %q", got, f.co.Name)
+	}
+
+	do(t, ctx, "press chip",
+		chromedp.Click(chromedp.CSS(`li.msg.bot button.chip`), chromedp.NodeVisible),
+		waitText(`li.msg.bot:last-child`, "Вы нажали: yes"),
+	)
+
+	do(t, ctx, "type",
+		chromedp.Click(chromedp.CSS(`#text`), chromedp.NodeVisible),
+		chromedp.SendKeys(chromedp.CSS(`#text`), "Привет, бот"),
+		chromedp.SendKeys(chromedp.CSS(`#text`), kb.Enter),
+		waitText(`li.msg.bot:last-child`, "Эхо: Привет, бот"),
+	)
+	if !value[bool](t, ctx, `window.__noReload === true`) {
+		t.Error("the page reloaded to show the echo")
+	}
+
+	const transcriptJS = `Array.from(document.querySelectorAll('#messages > li'),
+		li => (li.classList.contains('bot') ? 'bot: ' : 'user: ') +
+			li.querySelector('.bubble > span:not(.sr-only)').textContent)`
+	want := []string{
+		"bot: Добро пожаловать, это эхо-бот. <img src=x onerror=alert(1)> Справка",
+		"user: Да",
+		"bot: Вы нажали: yes",
+		"user: Привет, бот",
+		"bot: Эхо: Привет, бот",
+	}
+	if got := value[[]string](t, ctx, transcriptJS); !slices.Equal(got, want) {
+		t.Errorf("transcript:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The user's own messages come back in place after a reload.
+	do(t, ctx, "reload",
+		chromedp.Reload(),
+		waitText(`li.msg.bot:last-child`, "Эхо: Привет, бот"),
+	)
+	if got := value[[]string](t, ctx, transcriptJS); !slices.Equal(got, want) {
+		t.Errorf("transcript after reload:\n%s", strings.Join(got, "\n"))
+	}
+
+	do(t, ctx, "switch to English", chromedp.Click(chromedp.CSS(`#lang`), chromedp.NodeVisible))
+	if got := value[string](t, ctx, `document.querySelector('#text').placeholder`); got != "Message" {
+		t.Errorf("placeholder in English = %q, want Message", got)
+	}
+	if got := value[string](t, ctx, `localStorage.getItem('staffbot.lang')`); got != "en" {
+		t.Errorf("stored language = %q, want en", got)
+	}
+
+	if ins := f.bot.received(); len(ins) != 3 {
+		t.Errorf("Handle calls = %d, want 3 (join, press, text)", len(ins))
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(390, 844),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// watchConsole collects console errors, uncaught exceptions and browser
+// log errors (failed loads, CSP violations) of the page.
+func watchConsole(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				seen = append(seen, m.String()+" at "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		// Messages arrive on another goroutine; give the last ones a moment.
+		time.Sleep(300 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+func do(t *testing.T, ctx context.Context, step string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// eval is an action that evaluates a script and drops its value.
+func eval[T any](t *testing.T, expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[T](expr)(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+func value[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	expr := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want)
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second))
+}

@@ -1,0 +1,123 @@
+// Package config reads staffbot's settings from STAFFBOT_* environment
+// variables and command-line flags, in that order of precedence: a flag
+// given on the command line wins over the environment, which wins over the
+// default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	BaseURL        string
+	TelegramAPIURL string
+	MasterKey      string
+	LogLevel       string
+	LogFormat      string
+
+	// TelegramMode is "poll" (getUpdates) or "webhook" (setWebhook to
+	// BaseURL); "auto" picks webhook when BaseURL is https.
+	TelegramMode string
+}
+
+// Var describes one setting: its flag, its environment variable and its
+// default, so that --help can list them all.
+type Var struct {
+	Flag    string
+	Env     string
+	Default string
+	Usage   string
+	target  *string
+}
+
+// Vars returns the settings table bound to c.
+func (c *Config) Vars() []Var {
+	return []Var{
+		{"addr", "STAFFBOT_ADDR", ":8080", "address to listen on", &c.Addr},
+		{"data-dir", "STAFFBOT_DATA_DIR", "./data", "directory for the SQLite database, the key file and uploads", &c.DataDir},
+		{"database-url", "STAFFBOT_DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data dir", &c.DatabaseURL},
+		{"base-url", "STAFFBOT_BASE_URL", "", "public address used in links, e.g. https://hr.example.ru (default http://localhost:PORT)", &c.BaseURL},
+		{"telegram-api-url", "STAFFBOT_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API address (a proxy or test server may stand in)", &c.TelegramAPIURL},
+		{"telegram-mode", "STAFFBOT_TELEGRAM_MODE", "auto", "poll, webhook, or auto (webhook when the base URL is https)", &c.TelegramMode},
+		{"master-key", "STAFFBOT_MASTER_KEY", "", "32-byte key (hex or base64) sealing secrets; empty: a key file in the data dir", &c.MasterKey},
+		{"log-level", "STAFFBOT_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
+		{"log-format", "STAFFBOT_LOG_FORMAT", "json", "json or text", &c.LogFormat},
+	}
+}
+
+// Bind registers the settings as flags on fs, with defaults taken from the
+// environment, so that "flag > env > default" holds after fs.Parse.
+func (c *Config) Bind(fs *flag.FlagSet) {
+	for _, v := range c.Vars() {
+		def := v.Default
+		if env, ok := os.LookupEnv(v.Env); ok {
+			def = env
+		}
+		fs.StringVar(v.target, v.Flag, def, fmt.Sprintf("%s (env %s, default %q)", v.Usage, v.Env, v.Default))
+	}
+}
+
+// Validate reports every bad value at once, naming the variable.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+		errs = append(errs, fmt.Errorf("STAFFBOT_DATABASE_URL: must start with postgres:// or sqlite://"))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("STAFFBOT_BASE_URL %q: must be an absolute http or https URL", c.BaseURL))
+		}
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("STAFFBOT_TELEGRAM_API_URL %q: must be an absolute http or https URL", c.TelegramAPIURL))
+	}
+	switch c.TelegramMode {
+	case "auto", "poll", "webhook":
+	default:
+		errs = append(errs, fmt.Errorf("STAFFBOT_TELEGRAM_MODE %q: must be poll, webhook or auto", c.TelegramMode))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("STAFFBOT_LOG_LEVEL %q: must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.TelegramMode == "webhook" && c.BaseURL == "" {
+		// Telegram itself accepts only https webhooks; a local Bot API
+		// server or a test server may take plain http.
+		errs = append(errs, errors.New("STAFFBOT_TELEGRAM_MODE webhook: needs STAFFBOT_BASE_URL"))
+	}
+	return errors.Join(errs...)
+}
+
+// DSN returns the database to open: the PostgreSQL URL, or the SQLite file
+// in the data directory.
+func (c *Config) DSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "staffbot.db")
+}
+
+// PublicURL returns BaseURL, or a localhost address built from Addr.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	addr := c.Addr
+	if strings.HasPrefix(addr, ":") {
+		addr = "localhost" + addr
+	}
+	return "http://" + addr
+}
