@@ -282,3 +282,30 @@ func buttonData(t *testing.T, m telegramtest.Message, label string) string {
 	t.Fatalf("no button %q in message %q", label, m.Text)
 	return ""
 }
+
+// drain waits until the outbox is empty and chat's message count has stood
+// still for a moment, and returns everything chat received.
+func (h *harness) drain(chat int64) []telegramtest.Message {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	last, stable := -1, 0
+	for time.Now().Before(deadline) {
+		depth, err := h.store().OutboxDepth(h.t.Context())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		n := len(h.tg.SentTo(chat))
+		if depth == 0 && n == last {
+			stable++
+			if stable >= 5 {
+				return h.tg.SentTo(chat)
+			}
+		} else {
+			stable = 0
+		}
+		last = n
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("chat %d never settled", chat)
+	return nil
+}
