@@ -87,15 +87,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "Demo company %q created from the sample 1C staff list.\n", co.Name)
 	}
 	fmt.Fprintf(stdout, "\nstaffbot demo is running on %s\n\n", cfg.PublicURL())
-	for _, inv := range invites {
-		switch inv.emp.PersonnelNumber {
-		case demo.NewcomerNumber:
-			fmt.Fprintf(stdout, "Newcomer %s (first day %s) — open in a browser:\n  %s/join/%s\n", inv.emp.FullName, inv.emp.HiredOn.Russian(), cfg.PublicURL(), inv.code)
-			if co.TelegramBotUsername != "" {
-				fmt.Fprintf(stdout, "  or in Telegram: https://t.me/%s?start=%s\n", co.TelegramBotUsername, inv.code)
+	for _, want := range []string{demo.NewcomerNumber, demo.MentorNumber} {
+		for _, inv := range invites {
+			if inv.emp.PersonnelNumber != want {
+				continue
 			}
-		case demo.MentorNumber:
-			fmt.Fprintf(stdout, "Her mentor %s — open in another browser or a private window:\n  %s/join/%s\n", inv.emp.FullName, cfg.PublicURL(), inv.code)
+			if want == demo.NewcomerNumber {
+				fmt.Fprintf(stdout, "Newcomer %s (first day %s) — open in a browser:\n  %s/join/%s\n",
+					inv.emp.FullName, inv.emp.HiredOn.Russian(), cfg.PublicURL(), inv.code)
+				if co.TelegramBotUsername != "" {
+					fmt.Fprintf(stdout, "  or in Telegram: https://t.me/%s?start=%s\n", co.TelegramBotUsername, inv.code)
+				}
+				continue
+			}
+			fmt.Fprintf(stdout, "Her mentor %s — open in another browser or a private window:\n  %s/join/%s\n",
+				inv.emp.FullName, cfg.PublicURL(), inv.code)
 		}
 	}
 	fmt.Fprintf(stdout, "\nInvites for all %d unregistered employees: %s\n", len(invites), invitesPath)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel"
+	"github.com/staffbot/staffbot/internal/channel/telegram"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -42,6 +43,12 @@ type Dispatcher struct {
 
 	mu        sync.Mutex
 	companies map[staffbot.CompanyID]cachedCompany
+	holds     map[holdKey]time.Time // rate limits in force, until when
+}
+
+type holdKey struct {
+	company staffbot.CompanyID
+	channel staffbot.ChannelKind
 }
 
 type cachedCompany struct {
@@ -60,6 +67,7 @@ func New(st *store.Store, senders []channel.Sender, clock staffbot.Clock, logger
 		workers:   32,
 		wake:      make(chan struct{}, 1),
 		companies: map[staffbot.CompanyID]cachedCompany{},
+		holds:     map[holdKey]time.Time{},
 	}
 	for _, s := range senders {
 		d.senders[s.Kind()] = s
@@ -83,33 +91,113 @@ func (d *Dispatcher) ForgetCompany(id staffbot.CompanyID) {
 	d.mu.Unlock()
 }
 
-// Run delivers until ctx is done.
+// Run delivers until ctx is done. Up to d.workers messages are in flight
+// at once and each claim takes as many as there are idle workers, so a
+// slow send holds back only its own chat. One goroutine marks delivered
+// messages sent, as many per transaction as have piled up; a message's
+// successor in its chat becomes due when that mark commits.
 func (d *Dispatcher) Run(ctx context.Context) {
+	sent := make(chan int64, d.workers)
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		d.markSent(context.WithoutCancel(ctx), sent)
+	}()
+
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, d.workers)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for {
+	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			return
 		case <-d.wake:
 		case <-timer.C:
 		}
-
-		for {
-			n, err := d.DeliverOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.logger.ErrorContext(ctx, "Outbox claim failed", slog.String("error", err.Error()))
-			}
-			if n == 0 || err != nil || ctx.Err() != nil {
-				break
-			}
+		if err := d.claimAll(ctx, slots, &wg, sent); err != nil && ctx.Err() == nil {
+			d.logger.ErrorContext(ctx, "Outbox claim failed", slog.String("error", err.Error()))
 		}
 		timer.Reset(idlePoll)
 	}
+
+	// What the last sends delivered is still marked, after ctx ended.
+	wg.Wait()
+	close(sent)
+	<-marked
 }
 
-// DeliverOnce claims one batch of due messages and delivers it, returning
-// how many it claimed.
+// claimAll claims due messages and starts delivering them until none are
+// left, waiting for an idle worker whenever all are busy.
+func (d *Dispatcher) claimAll(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup, sent chan<- int64) error {
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		idle := 1
+	fill:
+		for idle < claimBatch {
+			select {
+			case slots <- struct{}{}:
+				idle++
+			default:
+				break fill
+			}
+		}
+
+		items, err := d.store.ClaimOutbox(ctx, d.clock.Now(), lease, idle)
+		for range idle - len(items) {
+			<-slots
+		}
+		if err != nil {
+			return err
+		}
+		// Each claimed item heads a different chat, and a chat's next
+		// message is not due before this one is marked, so parallel sends
+		// reorder no chat.
+		for _, it := range items {
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				d.deliver(ctx, it, func(id int64) { sent <- id })
+			}()
+		}
+		if len(items) < idle {
+			return nil
+		}
+	}
+}
+
+// markSent records delivered messages, all that arrived while the
+// previous transaction ran in the next one, and wakes the claimer for the
+// chats they unblock.
+func (d *Dispatcher) markSent(ctx context.Context, sent <-chan int64) {
+	ids := make([]int64, 0, claimBatch)
+	for id := range sent {
+		ids = append(ids[:0], id)
+	more:
+		for len(ids) < claimBatch {
+			select {
+			case id, ok := <-sent:
+				if !ok {
+					break more
+				}
+				ids = append(ids, id)
+			default:
+				break more
+			}
+		}
+		if err := d.store.MarkOutboxSentAll(ctx, ids, d.clock.Now()); err != nil {
+			d.logger.ErrorContext(ctx, "Outbox mark sent failed",
+				slog.Int("messages", len(ids)), slog.String("error", err.Error()))
+		}
+		d.Wake()
+	}
+}
+
+// DeliverOnce claims one batch of due messages, delivers it and marks
+// what was delivered, returning how many it claimed.
 func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 	items, err := d.store.ClaimOutbox(ctx, d.clock.Now(), lease, claimBatch)
 	if err != nil || len(items) == 0 {
@@ -118,27 +206,49 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 
 	// Each claimed item heads a different chat, so they may go in
 	// parallel without reordering any chat.
+	var (
+		mu   sync.Mutex
+		sent []int64
+		wg   sync.WaitGroup
+	)
 	sem := make(chan struct{}, d.workers)
-	var wg sync.WaitGroup
 	for _, it := range items {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d.deliver(ctx, it)
+			d.deliver(ctx, it, func(id int64) {
+				mu.Lock()
+				sent = append(sent, id)
+				mu.Unlock()
+			})
 		}()
 	}
 	wg.Wait()
+	if err := d.store.MarkOutboxSentAll(ctx, sent, d.clock.Now()); err != nil {
+		d.logger.ErrorContext(ctx, "Outbox mark sent failed",
+			slog.Int("messages", len(sent)), slog.String("error", err.Error()))
+	}
 	return len(items), nil
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem) {
+// deliver sends one message and deals with the outcome; a delivered
+// message is handed to sent, which marks it.
+func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem, sent func(id int64)) {
 	log := d.logger.With(slog.Int64("company_id", int64(it.CompanyID)),
 		slog.String("channel", string(it.Channel)), slog.Int64("outbox_id", it.ID))
 
 	sender := d.senders[it.Channel]
 	if sender == nil {
-		d.fail(ctx, log, it, "no sender for channel")
+		d.fail(ctx, log, it, store.OutcomeFailed, "no sender for channel")
+		return
+	}
+	// A rate limit holds every message of the company's bot, those queued
+	// after it came included, not only the ones waiting when it came.
+	if until, held := d.heldUntil(it.CompanyID, it.Channel); held {
+		if err := d.store.RetryOutbox(ctx, it.ID, until, "rate limited"); err != nil {
+			log.ErrorContext(ctx, "Outbox retry failed", slog.String("error", err.Error()))
+		}
 		return
 	}
 	co, err := d.company(ctx, it.CompanyID)
@@ -153,9 +263,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem) {
 	var moved *channel.ChatMigratedError
 	switch {
 	case err == nil:
-		if err := d.store.MarkOutboxSent(ctx, it.ID, d.clock.Now()); err != nil {
-			log.ErrorContext(ctx, "Outbox mark sent failed", slog.String("error", err.Error()))
-		}
+		sent(it.ID)
 		if d.observer != nil {
 			d.observer.Sent(it.Channel)
 		}
@@ -166,6 +274,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem) {
 		if err := d.store.RetryOutbox(ctx, it.ID, until, "rate limited"); err != nil {
 			log.ErrorContext(ctx, "Outbox retry failed", slog.String("error", err.Error()))
 		}
+		d.hold(it.CompanyID, it.Channel, until)
 		if err := d.store.HoldChannel(ctx, it.CompanyID, it.Channel, until); err != nil {
 			log.ErrorContext(ctx, "Outbox hold failed", slog.String("error", err.Error()))
 		}
@@ -182,9 +291,9 @@ func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem) {
 				log.ErrorContext(ctx, "Account block failed", slog.String("error", err.Error()))
 			}
 		}
-		d.fail(ctx, log, it, "blocked")
+		d.fail(ctx, log, it, blockedOutcome(err), "")
 	case errors.Is(err, channel.ErrBadRequest):
-		d.fail(ctx, log, it, err.Error())
+		d.fail(ctx, log, it, store.OutcomeInvalid, err.Error())
 	default:
 		d.retry(ctx, log, it, err)
 	}
@@ -192,7 +301,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem) {
 
 func (d *Dispatcher) retry(ctx context.Context, log *slog.Logger, it *store.OutboxItem, cause error) {
 	if it.Attempts >= maxAttempts {
-		d.fail(ctx, log, it, cause.Error())
+		d.fail(ctx, log, it, store.OutcomeFailed, cause.Error())
 		return
 	}
 	backoff := time.Duration(it.Attempts*it.Attempts) * time.Second
@@ -203,14 +312,52 @@ func (d *Dispatcher) retry(ctx context.Context, log *slog.Logger, it *store.Outb
 	}
 }
 
-func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, it *store.OutboxItem, reason string) {
+// fail gives up on a message. The outcome (store.OutcomeBlocked…) is what
+// HR's report counts and metrics see; detail is kept with it in the outbox.
+func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, it *store.OutboxItem, outcome, detail string) {
+	reason := store.FailureReason(outcome, detail)
 	log.ErrorContext(ctx, "Message dropped", slog.String("reason", reason))
 	if err := d.store.MarkOutboxFailed(ctx, it.ID, reason, d.clock.Now()); err != nil {
 		log.ErrorContext(ctx, "Outbox mark failed", slog.String("error", err.Error()))
 	}
 	if d.observer != nil {
-		d.observer.Failed(it.Channel, reason)
+		d.observer.Failed(it.Channel, outcome)
 	}
+}
+
+// blockedOutcome tells apart the ways a recipient is out of reach, for
+// HR's delivery report.
+func blockedOutcome(err error) string {
+	switch {
+	case errors.Is(err, telegram.ErrDeactivated):
+		return store.OutcomeDeactivated
+	case errors.Is(err, telegram.ErrNotStarted):
+		return store.OutcomeNotOnboarded
+	}
+	return store.OutcomeBlocked
+}
+
+// hold remembers a rate limit of a company's bot in one channel.
+func (d *Dispatcher) hold(co staffbot.CompanyID, kind staffbot.ChannelKind, until time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := holdKey{co, kind}
+	if until.After(d.holds[k]) {
+		d.holds[k] = until
+	}
+}
+
+// heldUntil reports whether a rate limit is still in force, and until when.
+func (d *Dispatcher) heldUntil(co staffbot.CompanyID, kind staffbot.ChannelKind) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := holdKey{co, kind}
+	until, ok := d.holds[k]
+	if ok && !d.clock.Now().Before(until) {
+		delete(d.holds, k)
+		return time.Time{}, false
+	}
+	return until, ok
 }
 
 func (d *Dispatcher) company(ctx context.Context, id staffbot.CompanyID) (*staffbot.Company, error) {
