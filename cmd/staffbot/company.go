@@ -13,6 +13,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/channel/telegram"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/store"
@@ -26,6 +27,7 @@ func runCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return errUsage
 	}
+	ctx = staffbot.WithActor(ctx, audit.CLIActor()) // who created the company, in the audit log
 	switch args[0] {
 	case "create":
 		return companyCreate(ctx, args[1:], stdout, stderr)

@@ -12,6 +12,7 @@ import (
 	"github.com/staffbot/staffbot"
 
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/importer"
 	"github.com/staffbot/staffbot/internal/store"
@@ -25,6 +26,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return errUsage
 	}
+	// The store writes each created or changed employee to the audit log
+	// in the import's transaction, as done by this administrator.
+	ctx = staffbot.WithActor(ctx, audit.CLIActor())
 	var cfg config.Config
 	fs := newFlags("import employees", "import employees --company SLUG [flags] FILE", &cfg, stderr)
 	slug := fs.String("company", "", "company slug (required)")

@@ -8,11 +8,13 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
 func runInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	ctx = staffbot.WithActor(ctx, audit.CLIActor()) // who created the invites, in the audit log
 	var cfg config.Config
 	fs := newFlags("invite", "invite --company SLUG [--employee NUMBER]… [flags]", &cfg, stderr)
 	slug := fs.String("company", "", "company slug (required)")

@@ -31,6 +31,14 @@ func commands() []command {
 		{"company", "create or list companies (company create|list)", runCompany},
 		{"import", "import employees from CSV or XLSX (import employees)", runImport},
 		{"invite", "create personal invites and print their links", runInvite},
+		{"admin", "create cabinet users (admin create)", runAdmin},
+		{"token", "create, list or revoke API tokens", runToken},
+		{"connector", "add or list accounting-system connectors", runConnector},
+		{"sync", "sync employees from the accounting system", runSync},
+		{"audit", "verify or export the audit log", runAudit},
+		{"backup", "create, verify or restore encrypted backups", runBackup},
+		{"employee", "export or erase one employee's data", runEmployee},
+		{"keys", "rotate encryption keys", runKeys},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -35,6 +36,12 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("staffbot version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: staffbot version\n\nPrints the version of this binary.") }
+	if err := parse(fs, args); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "staffbot", app.Version)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/staffbot/staffbot/internal/delivery"
 	"github.com/staffbot/staffbot/internal/scenario"
 	"github.com/staffbot/staffbot/internal/secret"
+	"github.com/staffbot/staffbot/internal/securelink"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/scenarios"
 )
@@ -51,6 +52,9 @@ type App struct {
 	Dispatcher *delivery.Dispatcher
 	Clock      staffbot.Clock
 
+	// SecureLinks delivers sensitive files as temporary links.
+	SecureLinks *securelink.Service
+
 	logger    *slog.Logger
 	hc        *http.Client
 	tick      time.Duration
@@ -61,16 +65,26 @@ type App struct {
 
 	mu      sync.Mutex
 	pollers map[staffbot.CompanyID]context.CancelFunc
+
+	slugMu sync.Mutex
+	slugs  map[string]cachedCompany // for the Telegram webhook
+}
+
+// slugTTL is how long the Telegram webhook reuses a company it has read:
+// under load it spares a query per update, and a new webhook secret is
+// still accepted within a second.
+const slugTTL = time.Second
+
+type cachedCompany struct {
+	co      *staffbot.Company
+	fetched time.Time
 }
 
 // OpenStore opens and migrates the configured database; the one-shot
 // commands use it without starting the server.
 func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*store.Store, error) {
-	key, err := secret.LoadOrCreateKey(cfg.MasterKey, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := secret.NewSealer(key)
+	// The current master key, and previous ones while a rotation finishes.
+	sealer, err := secret.LoadSealer(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +123,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.logger = slog.Default()
 	}
 	if a.hc == nil {
-		a.hc = &http.Client{Timeout: 60 * time.Second}
+		a.hc = NewHTTPClient()
 	}
 	if a.tick == 0 {
 		a.tick = time.Second
@@ -143,8 +157,42 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		BaseURL: cfg.PublicURL(),
 		Ackers:  map[staffbot.ChannelKind]bot.Acker{staffbot.ChannelTelegram: telegramAcker{api: cfg.TelegramAPIURL, hc: a.hc}},
 	}
+	a.SecureLinks = a.newSecureLinks()
 	a.handler = a.routes()
 	return a, nil
+}
+
+// NewHTTPClient returns the client that talks to messenger APIs when
+// Options.HTTPClient is nil. It keeps enough idle connections for the
+// dispatcher's parallel sends; the default two per host would make most
+// sends open a new connection.
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+}
+
+// companyBySlug finds a company for the Telegram webhook, read at most
+// slugTTL ago. The result is shared and must not be changed.
+func (a *App) companyBySlug(ctx context.Context, slug string) (*staffbot.Company, error) {
+	a.slugMu.Lock()
+	c, ok := a.slugs[slug]
+	a.slugMu.Unlock()
+	if ok && time.Since(c.fetched) < slugTTL {
+		return c.co, nil
+	}
+	co, err := a.Store.FindCompanyBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	a.slugMu.Lock()
+	if a.slugs == nil {
+		a.slugs = map[string]cachedCompany{}
+	}
+	a.slugs[slug] = cachedCompany{co: co, fetched: time.Now()}
+	a.slugMu.Unlock()
+	return co, nil
 }
 
 // Handler returns the HTTP handler, for tests that serve it themselves.
@@ -185,6 +233,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.Dispatcher.Run(bg) }()
 	go func() { defer wg.Done(); a.schedule(bg) }()
+	a.startSecureLinks(bg, &wg)
+	a.startHRIS(bg, &wg)
+	a.startRetention(bg, &wg)
 
 	if err := a.startTelegram(bg, &wg); err != nil {
 		a.logger.ErrorContext(ctx, "Telegram not started", slog.String("error", err.Error()))

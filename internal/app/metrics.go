@@ -44,6 +44,15 @@ func newMetrics(st *store.Store) *metrics {
 		}
 		return float64(n)
 	})
+	// Every series exists from the start, so dashboards and alerts see a
+	// zero rather than nothing.
+	for _, ch := range []staffbot.ChannelKind{staffbot.ChannelTelegram, staffbot.ChannelWebchat} {
+		m.messagesIn.WithLabelValues(string(ch))
+		m.messagesOut.WithLabelValues(string(ch))
+	}
+	for _, where := range []string{"handle", "delivery", "scheduler"} {
+		m.errors.WithLabelValues(where)
+	}
 	m.registry.MustRegister(m.messagesIn, m.messagesOut, m.errors, depth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

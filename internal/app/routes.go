@@ -13,6 +13,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel/telegram"
+	"github.com/staffbot/staffbot/internal/securelink"
 )
 
 func (a *App) routes() http.Handler {
@@ -39,11 +40,13 @@ func (a *App) routes() http.Handler {
 
 	mux.Handle("POST /telegram/webhook/{slug}", telegram.NewWebhookHandler(
 		func(ctx context.Context, slug string) (*staffbot.Company, error) {
-			return a.Store.FindCompanyBySlug(ctx, slug)
+			return a.companyBySlug(ctx, slug)
 		},
 		a.handleIncoming, a.logger))
 
 	a.webchat.Register(mux)
+	a.registerCabinet(mux)
+	a.registerSecureLinks(mux)
 	return a.logRequests(mux)
 }
 
@@ -107,6 +110,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		if len(path) > 6 && path[:6] == "/join/" {
 			path = "/join/…"
 		}
+		path = securelink.RedactPath(path)
 		level := slog.LevelDebug
 		switch {
 		case rec.status >= 500:

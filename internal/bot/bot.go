@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/staffbot/staffbot"
@@ -59,6 +60,19 @@ type Bot struct {
 
 	// Ackers answer button presses, by channel.
 	Ackers map[staffbot.ChannelKind]Acker
+
+	mu        sync.Mutex
+	companies map[staffbot.CompanyID]cachedCompany
+}
+
+// companyTTL is how long Handle reuses a company it has read: under load
+// it spares a query per event, and a change of a company's settings still
+// shows within a second.
+const companyTTL = time.Second
+
+type cachedCompany struct {
+	co      *staffbot.Company
+	fetched time.Time
 }
 
 // Handle processes one incoming event. All its effects, outgoing messages
@@ -69,7 +83,7 @@ func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 	if in.Kind == channel.KindIgnored {
 		return nil
 	}
-	co, err := b.Store.FindCompanyByID(ctx, in.CompanyID)
+	co, err := b.company(ctx, in.CompanyID)
 	if err != nil {
 		return fmt.Errorf("handle update: %w", err)
 	}
@@ -107,6 +121,42 @@ func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 	return nil
 }
 
+// company returns the company, read at most companyTTL ago. The result is
+// shared and must not be changed.
+func (b *Bot) company(ctx context.Context, id staffbot.CompanyID) (*staffbot.Company, error) {
+	b.mu.Lock()
+	c, ok := b.companies[id]
+	b.mu.Unlock()
+	if ok && time.Since(c.fetched) < companyTTL {
+		return c.co, nil
+	}
+	co, err := b.Store.FindCompanyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	if b.companies == nil {
+		b.companies = map[staffbot.CompanyID]cachedCompany{}
+	}
+	b.companies[id] = cachedCompany{co: co, fetched: time.Now()}
+	b.mu.Unlock()
+	return co, nil
+}
+
+// locations holds the time zones companies use, by name: loading one
+// reads the system's zone file.
+var locations sync.Map
+
+// location is co.Location(), loaded once per time zone.
+func location(co *staffbot.Company) *time.Location {
+	if loc, ok := locations.Load(co.TimeZone); ok {
+		return loc.(*time.Location)
+	}
+	loc := co.Location()
+	locations.Store(co.TimeZone, loc)
+	return loc
+}
+
 func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in channel.Incoming, now time.Time) error {
 	lang := locale.FromCode(in.LanguageCode)
 
@@ -130,7 +180,7 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 	if err != nil {
 		return err
 	}
-	today := staffbot.DateOf(now.In(co.Location()))
+	today := staffbot.DateOf(now.In(location(co)))
 	if !emp.Active(today) {
 		return b.reply(ctx, tx, co, in, channel.Outgoing{Text: locale.T(lang, "stranger")}, now)
 	}
@@ -149,6 +199,8 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 
 	cmd := command(in)
 	switch {
+	case isRevoke(cmd, in):
+		return b.revokeConsent(ctx, tx, co, emp, acct, in, lang, now)
 	case cmd == "/help" || in.Data == dataMenuHelp:
 		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "help")}, now)
 	case cmd == "/menu":
@@ -199,7 +251,7 @@ func (b *Bot) stranger(ctx context.Context, tx *store.Tx, co *staffbot.Company, 
 	}
 
 	acct := &staffbot.ChannelAccount{Kind: in.Channel, ExternalID: in.ExternalID, ChatID: in.ChatID}
-	today := staffbot.DateOf(now.In(co.Location()))
+	today := staffbot.DateOf(now.In(location(co)))
 	emp, err := tx.RedeemInvite(ctx, co.ID, staffbot.HashInviteCode(code), acct, now, today)
 	if store.IsNotFoundOrExpired(err) {
 		if err := tx.RecordRegistrationFailure(ctx, co.ID, in.Channel, in.ExternalID, now); err != nil {
@@ -214,6 +266,10 @@ func (b *Bot) stranger(ctx context.Context, tx *store.Tx, co *staffbot.Company, 
 	b.Logger.InfoContext(ctx, "Employee registered",
 		slog.Int64("company_id", int64(co.ID)), slog.Int64("employee_id", int64(emp.ID)),
 		slog.String("channel", string(in.Channel)))
+	if err := b.record(ctx, tx, co, emp, "employee.register", "channel_account", acct.ID,
+		map[string]any{"channel": in.Channel}, now); err != nil {
+		return err
+	}
 	return tx.EnqueueToAccount(ctx, acct, b.consentQuestion(co, emp, lang), now)
 }
 
@@ -223,11 +279,19 @@ func (b *Bot) consent(ctx context.Context, tx *store.Tx, co *staffbot.Company, e
 		if err := tx.GiveConsent(ctx, acct, staffbot.ConsentTextVersion, now); err != nil {
 			return err
 		}
+		if err := b.record(ctx, tx, co, emp, "consent.give", "channel_account", acct.ID,
+			map[string]any{"text_version": staffbot.ConsentTextVersion, "channel": acct.Kind}, now); err != nil {
+			return err
+		}
 		if err := tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "consent.thanks")}, now); err != nil {
 			return err
 		}
 		return b.Engine.Start(ctx, tx, co, emp)
 	case dataConsentNo:
+		if err := b.record(ctx, tx, co, emp, "consent.decline", "channel_account", acct.ID,
+			map[string]any{"text_version": staffbot.ConsentTextVersion}, now); err != nil {
+			return err
+		}
 		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "consent.declined")}, now)
 	}
 	return tx.EnqueueToAccount(ctx, acct, b.consentQuestion(co, emp, lang), now)

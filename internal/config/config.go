@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 		if env, ok := os.LookupEnv(v.Env); ok {
 			def = env
 		}
-		fs.StringVar(v.target, v.Flag, def, fmt.Sprintf("%s (env %s, default %q)", v.Usage, v.Env, v.Default))
+		fs.StringVar(v.target, v.Flag, def, fmt.Sprintf("%s (env %s)", v.Usage, v.Env))
 	}
 }
 
@@ -87,6 +88,14 @@ func (c *Config) Validate() error {
 	case "auto", "poll", "webhook":
 	default:
 		errs = append(errs, fmt.Errorf("STAFFBOT_TELEGRAM_MODE %q: must be poll, webhook or auto", c.TelegramMode))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("STAFFBOT_ADDR %q: must be host:port or :port", c.Addr))
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("STAFFBOT_LOG_FORMAT %q: must be json or text", c.LogFormat))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -91,21 +91,23 @@ func (d *Dispatcher) ForgetCompany(id staffbot.CompanyID) {
 	d.mu.Unlock()
 }
 
-// Run delivers until ctx is done. Up to d.workers messages are in flight
-// at once and each claim takes as many as there are idle workers, so a
-// slow send holds back only its own chat. One goroutine marks delivered
+// Run delivers until ctx is done. Up to claimBatch messages are claimed
+// and not yet delivered at a time, d.workers of them being sent, so a slow
+// send holds back only its own chat. One goroutine marks delivered
 // messages sent, as many per transaction as have piled up; a message's
 // successor in its chat becomes due when that mark commits.
 func (d *Dispatcher) Run(ctx context.Context) {
-	sent := make(chan int64, d.workers)
+	p := &pipeline{
+		slots: make(chan struct{}, claimBatch),
+		sends: make(chan struct{}, d.workers),
+		sent:  make(chan int64, claimBatch),
+	}
 	marked := make(chan struct{})
 	go func() {
 		defer close(marked)
-		d.markSent(context.WithoutCancel(ctx), sent)
+		d.markSent(context.WithoutCancel(ctx), p.sent)
 	}()
 
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, d.workers)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -114,41 +116,59 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-d.wake:
 		case <-timer.C:
 		}
-		if err := d.claimAll(ctx, slots, &wg, sent); err != nil && ctx.Err() == nil {
+		if err := d.claimAll(ctx, p); err != nil && ctx.Err() == nil {
 			d.logger.ErrorContext(ctx, "Outbox claim failed", slog.String("error", err.Error()))
 		}
 		timer.Reset(idlePoll)
 	}
 
 	// What the last sends delivered is still marked, after ctx ended.
-	wg.Wait()
-	close(sent)
+	p.wg.Wait()
+	close(p.sent)
 	<-marked
 }
 
+// pipeline is the state of a running dispatcher: a slot for each message
+// claimed and not yet delivered, one for each send in progress, and the
+// delivered messages on their way to be marked.
+type pipeline struct {
+	slots, sends chan struct{}
+	sent         chan int64
+	wg           sync.WaitGroup
+}
+
 // claimAll claims due messages and starts delivering them until none are
-// left, waiting for an idle worker whenever all are busy.
-func (d *Dispatcher) claimAll(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup, sent chan<- int64) error {
+// left. While a backlog lasts it claims only when half of claimBatch is
+// free, since a claim reads every undelivered message, however few it
+// takes.
+func (d *Dispatcher) claimAll(ctx context.Context, p *pipeline) error {
+	want := 1
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		idle := 1
-	fill:
-		for idle < claimBatch {
+		free := 0
+		for free < want {
 			select {
-			case slots <- struct{}{}:
-				idle++
+			case p.slots <- struct{}{}:
+				free++
+			case <-ctx.Done():
+				for range free {
+					<-p.slots
+				}
+				return nil
+			}
+		}
+	fill:
+		for free < claimBatch {
+			select {
+			case p.slots <- struct{}{}:
+				free++
 			default:
 				break fill
 			}
 		}
 
-		items, err := d.store.ClaimOutbox(ctx, d.clock.Now(), lease, idle)
-		for range idle - len(items) {
-			<-slots
+		items, err := d.store.ClaimOutbox(ctx, d.clock.Now(), lease, free)
+		for range free - len(items) {
+			<-p.slots
 		}
 		if err != nil {
 			return err
@@ -157,15 +177,18 @@ func (d *Dispatcher) claimAll(ctx context.Context, slots chan struct{}, wg *sync
 		// message is not due before this one is marked, so parallel sends
 		// reorder no chat.
 		for _, it := range items {
-			wg.Add(1)
+			p.wg.Add(1)
 			go func() {
-				defer func() { <-slots; wg.Done() }()
-				d.deliver(ctx, it, func(id int64) { sent <- id })
+				defer func() { <-p.slots; p.wg.Done() }()
+				p.sends <- struct{}{}
+				defer func() { <-p.sends }()
+				d.deliver(ctx, it, func(id int64) { p.sent <- id })
 			}()
 		}
-		if len(items) < idle {
+		if len(items) < free {
 			return nil
 		}
+		want = claimBatch / 2
 	}
 }
 

@@ -366,7 +366,7 @@ func TestEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(tasks) != 1 || tasks[0].AssigneeID != nil || tasks[0].SubjectID != f.newcomer.ID ||
-				!strings.Contains(tasks[0].Title, "Позвонить Петрова Анна Сергеевна") {
+				!strings.Contains(tasks[0].Title, "Позвонить новому сотруднику (Петрова Анна Сергеевна)") {
 				t.Fatalf("HR tasks = %+v, want one unassigned call task", tasks)
 			}
 			if text := joined(f.messages(f.newcomer)); !strings.Contains(text, "передал вашу просьбу") {

@@ -32,10 +32,13 @@ func (s *Store) scanEmployee(row scanner) (*staffbot.Employee, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.Phone, err = s.sealer.Open(phone); err != nil {
+	// A cache miss reads the key through the pool, never through the
+	// transaction whose rows are being scanned.
+	ctx := context.Background()
+	if e.Phone, err = s.OpenValue(ctx, e.CompanyID, fieldPhone, phone); err != nil {
 		return nil, fmt.Errorf("employee %d phone: %w", e.ID, err)
 	}
-	if e.Email, err = s.sealer.Open(email); err != nil {
+	if e.Email, err = s.OpenValue(ctx, e.CompanyID, fieldEmail, email); err != nil {
 		return nil, fmt.Errorf("employee %d email: %w", e.ID, err)
 	}
 	if e.HiredOn, err = staffbot.ParseDate(hired); err != nil {
@@ -211,6 +214,7 @@ func (s *Store) UpsertEmployees(ctx context.Context, companyID staffbot.CompanyI
 			ids[e.PersonnelNumber] = id
 		}
 
+		var records []*staffbot.AuditRecord
 		for _, r := range in {
 			number := r.Employee.PersonnelNumber
 			manager, err := linkID(ids, r.ManagerNumber)
@@ -222,6 +226,11 @@ func (s *Store) UpsertEmployees(ctx context.Context, companyID staffbot.CompanyI
 				return fmt.Errorf("employee %s mentor: %w", number, err)
 			}
 			old := existing[number]
+			if changed[number] || old == nil || !sameLink(old.ManagerID, manager) || !sameLink(old.MentorID, mentor) {
+				after := r.Employee
+				after.ID, after.ManagerID, after.MentorID = ids[number], manager, mentor
+				records = append(records, employeeChangeRecord(companyID, old, &after, now))
+			}
 			if old != nil && sameLink(old.ManagerID, manager) && sameLink(old.MentorID, mentor) {
 				if changed[number] {
 					sum.Updated++
@@ -241,17 +250,70 @@ func (s *Store) UpsertEmployees(ctx context.Context, companyID staffbot.CompanyI
 				sum.Updated++
 			}
 		}
-		return nil
+		records = append(records, &staffbot.AuditRecord{
+			CompanyID: companyID, At: now, Action: "employee.import", ObjectType: "employees",
+			After: auditJSON(map[string]any{"rows": len(in), "created": sum.Created, "updated": sum.Updated, "unchanged": sum.Unchanged}),
+		})
+		return tx.AppendAudit(ctx, records...)
 	})
 	return sum, err
 }
 
+// employeeChangeRecord describes an employee's creation (old is nil) or
+// change for the audit log, with the changed fields only.
+func employeeChangeRecord(companyID staffbot.CompanyID, old, e *staffbot.Employee, now time.Time) *staffbot.AuditRecord {
+	id := e.ID
+	rec := &staffbot.AuditRecord{
+		CompanyID: companyID, At: now, Action: "employee.create",
+		ObjectType: "employee", ObjectID: fmt.Sprint(e.ID), SubjectID: &id,
+	}
+	after := employeeAuditFields(e)
+	if old == nil {
+		rec.After = auditJSON(after)
+		return rec
+	}
+	rec.Action = "employee.update"
+	before := employeeAuditFields(old)
+	for k, v := range before {
+		if fmt.Sprint(v) == fmt.Sprint(after[k]) {
+			delete(before, k)
+			delete(after, k)
+		}
+	}
+	rec.Before, rec.After = auditJSON(before), auditJSON(after)
+	return rec
+}
+
+// employeeAuditFields is what the audit log shows of an employee; the
+// phone and e-mail are masked when the record is written.
+func employeeAuditFields(e *staffbot.Employee) map[string]any {
+	m := map[string]any{
+		"personnel_number": e.PersonnelNumber, "full_name": e.FullName, "position": e.Position,
+		"department": e.Department, "office": e.Office, "phone": e.Phone, "email": e.Email,
+		"hired_on": e.HiredOn.String(), "dismissed_on": nil, "manager_id": nil, "mentor_id": nil,
+		"custom": e.Custom,
+	}
+	if e.DismissedOn != nil {
+		m["dismissed_on"] = e.DismissedOn.String()
+	}
+	if e.ManagerID != nil {
+		m["manager_id"] = int64(*e.ManagerID)
+	}
+	if e.MentorID != nil {
+		m["mentor_id"] = int64(*e.MentorID)
+	}
+	if len(e.Custom) == 0 {
+		m["custom"] = map[string]string{}
+	}
+	return m
+}
+
 func (t *Tx) upsertEmployeeFields(ctx context.Context, companyID staffbot.CompanyID, e *staffbot.Employee, now time.Time) (staffbot.EmployeeID, error) {
-	phone, err := t.s.sealer.Seal(e.Phone)
+	phone, err := t.SealValue(ctx, companyID, fieldPhone, e.Phone)
 	if err != nil {
 		return 0, err
 	}
-	email, err := t.s.sealer.Seal(e.Email)
+	email, err := t.SealValue(ctx, companyID, fieldEmail, e.Email)
 	if err != nil {
 		return 0, err
 	}
@@ -303,7 +365,10 @@ func (s *Store) CreateEmployee(ctx context.Context, e *staffbot.Employee, now ti
 		e.ID = id
 		_, err = tx.exec(ctx, "UPDATE employees SET manager_id = ?, mentor_id = ? WHERE company_id = ? AND id = ?",
 			nullID(e.ManagerID), nullID(e.MentorID), e.CompanyID, e.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, employeeChangeRecord(e.CompanyID, nil, e, now))
 	})
 }
 

@@ -28,9 +28,16 @@ func (s *Store) CreateInvite(ctx context.Context, companyID staffbot.CompanyID, 
 		if err != nil {
 			return fmt.Errorf("retire old invites: %w", err)
 		}
-		return tx.queryRow(ctx, `INSERT INTO invites (company_id, employee_id, code_hash, created_at, expires_at)
+		err = tx.queryRow(ctx, `INSERT INTO invites (company_id, employee_id, code_hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			companyID, employeeID, codeHash, millis(now), millis(inv.ExpiresAt)).Scan(&inv.ID)
+		if err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &staffbot.AuditRecord{
+			CompanyID: companyID, At: now, Action: "invite.create", ObjectType: "invite", ObjectID: fmt.Sprint(inv.ID),
+			SubjectID: &employeeID, After: auditJSON(map[string]any{"expires_at": inv.ExpiresAt.UTC().Format(time.RFC3339)}),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create invite: %w", err)

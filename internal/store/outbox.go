@@ -90,15 +90,18 @@ func (t *Tx) EnqueueToEmployee(ctx context.Context, companyID staffbot.CompanyID
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxItem, error) {
 	skipLocked := ""
 	if s.dialect == Postgres {
-		skipLocked = " FOR UPDATE SKIP LOCKED"
+		skipLocked = " FOR UPDATE OF o SKIP LOCKED"
 	}
 	var items []*OutboxItem
 	err := s.InTx(ctx, func(tx *Tx) error {
 		items = items[:0]
-		rows, err := tx.query(ctx, `SELECT o.id FROM outbox o
-			WHERE ((o.status = 'pending' AND o.not_before <= ?) OR (o.status = 'sending' AND o.lease_until < ?))
-			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.company_id = o.company_id AND p.channel = o.channel
-				AND p.chat_id = o.chat_id AND p.id < o.id AND p.status IN ('pending', 'sending'))
+		// The head of each chat is its oldest undelivered message. Only
+		// undelivered rows are read, through the status index, however
+		// long the chats' histories are.
+		rows, err := tx.query(ctx, `SELECT o.id FROM (SELECT min(id) AS id FROM outbox
+				WHERE status IN ('pending', 'sending') GROUP BY company_id, channel, chat_id) h
+			JOIN outbox o ON o.id = h.id
+			WHERE (o.status = 'pending' AND o.not_before <= ?) OR (o.status = 'sending' AND o.lease_until < ?)
 			ORDER BY o.id LIMIT ?`+skipLocked, millis(now), millis(now), limit)
 		if err != nil {
 			return err
@@ -155,6 +158,25 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 // MarkOutboxSent records a delivered message.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, now time.Time) error {
 	return s.setOutboxStatus(ctx, id, OutboxSent, "", now)
+}
+
+// MarkOutboxSentAll records several delivered messages in one
+// transaction, as the dispatcher does under load.
+func (s *Store) MarkOutboxSentAll(ctx context.Context, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		args := make([]any, 0, len(ids)+1)
+		args = append(args, millis(now))
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		_, err := tx.exec(ctx, "UPDATE outbox SET status = 'sent', error = '', sent_at = ?, lease_until = NULL WHERE id IN ("+in+")",
+			args...)
+		return err
+	})
 }
 
 // MarkOutboxFailed gives up on a message for good.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +37,24 @@ type Store struct {
 	dialect Dialect
 	sealer  *secret.Sealer
 
+	// keys caches companies' unwrapped data and audit keys by key id
+	// (keys.go).
+	keys keyCache
+
 	// writeMu serialises write transactions on SQLite inside this process,
-	// so that writers queue in Go instead of spinning on SQLITE_BUSY.
+	// so that writers queue in Go instead of spinning on SQLITE_BUSY. The
+	// writer channel is held by the goroutine running a batch of queued
+	// transactions (see InTx), which also holds writeMu meanwhile.
 	writeMu sync.Mutex
+	writer  chan struct{}
+	queueMu sync.Mutex
+	queue   []*txRequest
+
+	// stmts caches prepared statements by query text on SQLite, where
+	// preparing a statement costs more than running most of ours. (pgx
+	// keeps such a cache on each PostgreSQL connection itself.)
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt
 
 	// OnEnqueue, when set, is called after a transaction that queued an
 	// outgoing message commits. The dispatcher uses it to send at once
@@ -50,7 +66,7 @@ type Store struct {
 // to an SQLite file (created when missing). Migrations are not applied;
 // call Migrate.
 func Open(ctx context.Context, dsn string, sealer *secret.Sealer) (*Store, error) {
-	s := &Store{sealer: sealer}
+	s := &Store{sealer: sealer, writer: make(chan struct{}, 1)}
 
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -74,6 +90,9 @@ func Open(ctx context.Context, dsn string, sealer *secret.Sealer) (*Store, error
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		// Deleted and overwritten rows are zeroed in the file, so erased
+		// personal data cannot be read back from free pages.
+		q.Add("_pragma", "secure_delete(1)")
 		q.Set("_txlock", "immediate")
 		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
@@ -117,23 +136,51 @@ type Tx struct {
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.s.stmtContext(ctx)
+	if st := t.s.prepared(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.s.rebind(query), args...)
 }
 
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.s.stmtContext(ctx)
+	if st := t.s.prepared(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.s.rebind(query), args...)
 }
 
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.s.stmtContext(ctx)
+	if st := t.s.prepared(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.s.rebind(query), args...)
+}
+
+// stmtContext is the context for a statement in a transaction: on SQLite
+// one that is never cancelled, since an interrupted statement rolls back
+// the transaction, which other callers' work shares (see InTx).
+func (s *Store) stmtContext(ctx context.Context) context.Context {
+	if s.dialect == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise.
+//
+// SQLite has one writer at a time, so there the transactions that queue
+// up while one commits run together in the next: each fn in a savepoint of
+// its own, so that a failing fn undoes only its own work, and one commit
+// for all. A fn whose ctx has ended before its turn is not run; once
+// started, its statements run to the end whatever becomes of ctx, since
+// interrupting one would undo its neighbours' work too.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if s.dialect == SQLite {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+		return s.inBatch(ctx, fn)
 	}
 
 	sqlTx, err := s.db.BeginTx(ctx, nil)
@@ -155,16 +202,225 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// maxBatch bounds how many transactions commit together on SQLite, and so
+// how long the first of them waits for the last.
+const maxBatch = 64
+
+// txRequest is a transaction waiting for SQLite's writer.
+type txRequest struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan struct{} // closed when err and the rest are final
+
+	err      error
+	panicked any // what fn panicked with, to panic with again in the caller
+	enqueued bool
+}
+
+// inBatch queues fn for SQLite's writer. Whichever caller takes the writer
+// runs what is queued, in batches, until its own transaction is done; the
+// others wait for theirs.
+func (s *Store) inBatch(ctx context.Context, fn func(tx *Tx) error) error {
+	r := &txRequest{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, r)
+	s.queueMu.Unlock()
+
+	select {
+	case <-r.done:
+	case s.writer <- struct{}{}:
+		// Requests taken from the queue are done before the writer is
+		// released, so r is done or still queued.
+		s.writeMu.Lock()
+		for !r.finished() {
+			s.runBatch()
+		}
+		s.writeMu.Unlock()
+		<-s.writer
+	}
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+func (r *txRequest) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// runBatch runs up to maxBatch queued transactions in one SQLite
+// transaction. The caller holds the writer.
+func (s *Store) runBatch() {
+	s.queueMu.Lock()
+	n := min(len(s.queue), maxBatch)
+	batch := slices.Clone(s.queue[:n])
+	s.queue = append(s.queue[:0], s.queue[n:]...)
+	s.queueMu.Unlock()
+
+	var requeue []*txRequest
+	defer func() {
+		if len(requeue) > 0 {
+			s.queueMu.Lock()
+			s.queue = append(requeue, s.queue...)
+			s.queueMu.Unlock()
+		}
+		for _, r := range batch[:len(batch)-len(requeue)] {
+			close(r.done)
+		}
+	}()
+
+	sqlTx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.err = fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	shared := len(batch) > 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if !s.runInBatch(sqlTx, r, shared) {
+			// The transaction is lost: the work done so far with it is
+			// undone, and what has not run yet goes in the next batch.
+			sqlTx.Rollback()
+			for _, done := range batch[:i] {
+				if done.err == nil && done.panicked == nil {
+					done.err = fmt.Errorf("transaction rolled back with another that failed: %w", errBatchLost)
+				}
+			}
+			if r.err == nil && r.panicked == nil {
+				r.err = fmt.Errorf("transaction rolled back: %w", errBatchLost)
+			}
+			requeue = batch[i+1:]
+			return
+		}
+	}
+
+	if err := sqlTx.Commit(); err != nil {
+		for _, r := range batch {
+			if r.err == nil && r.panicked == nil {
+				r.err = fmt.Errorf("commit: %w", err)
+			}
+		}
+		return
+	}
+	for _, r := range batch {
+		if r.err == nil && r.panicked == nil && r.enqueued && s.OnEnqueue != nil {
+			s.OnEnqueue()
+			break
+		}
+	}
+}
+
+var errBatchLost = errors.New("SQLite transaction lost")
+
+// runInBatch runs r's fn in the batch's transaction, inside a savepoint
+// when other transactions share it, and reports whether the transaction
+// can go on. Without a savepoint, a failed fn ends it.
+func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
+	ctx := context.Background()
+	if shared {
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT batched"); err != nil {
+			r.err = fmt.Errorf("savepoint: %w", err)
+			return false
+		}
+	}
+
+	tx := &Tx{tx: sqlTx, s: s}
+	r.err, r.panicked = callInTx(r.fn, tx)
+	failed := r.err != nil || r.panicked != nil
+	if !shared {
+		r.enqueued = tx.enqueued
+		return !failed
+	}
+
+	// After some errors SQLite has already rolled the whole transaction
+	// back; the savepoint is then gone, and these statements fail.
+	if failed {
+		if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO batched"); err != nil {
+			return false
+		}
+	}
+	if _, err := sqlTx.ExecContext(ctx, "RELEASE batched"); err != nil {
+		return false
+	}
+	r.enqueued = tx.enqueued && !failed
+	return true
+}
+
+func callInTx(fn func(tx *Tx) error, tx *Tx) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return fn(tx), nil
+}
+
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return s.db.ExecContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.db.QueryContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.db.QueryRowContext(ctx, s.rebind(query), args...)
+}
+
+// maxPrepared bounds the statement cache; queries built with a varying
+// number of placeholders could otherwise fill it without end.
+const maxPrepared = 512
+
+// prepared returns the cached prepared statement for query on SQLite,
+// preparing it on first use, or nil when the query should run unprepared:
+// on PostgreSQL, once the cache is full, or when preparing failed (running
+// it then reports the error).
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	if s.dialect != SQLite {
+		return nil
+	}
+	s.stmtMu.RLock()
+	st, full := s.stmts[query], len(s.stmts) >= maxPrepared
+	s.stmtMu.RUnlock()
+	if st != nil || full {
+		return st
+	}
+
+	// database/sql prepares it again on each connection that runs it.
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if cached := s.stmts[query]; cached != nil {
+		st.Close()
+		return cached
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st
 }
 
 // rebind rewrites ? placeholders as $1, $2 … for PostgreSQL. Queries in

@@ -109,8 +109,11 @@ func codeFromInput(s string) string {
 // sameOrigin rejects a form or API call that a browser marks as coming
 // from another site.
 func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return false
+	// Browsers that send Sec-Fetch-Site say exactly where a request came
+	// from. Their Origin header may be "null" on our own pages, because
+	// the pages send no referrer.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
+	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+// stdin is where --password-stdin reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+const adminUsage = `Usage: staffbot admin create --company SLUG --email E --role ROLE [--password-stdin] [flags]
+       staffbot admin list --company SLUG
+       staffbot admin reset --company SLUG --email E
+
+Roles: owner, admin, hr_manager, hr_operator, analyst, line_manager.`
+
+func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, adminUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return adminCreate(ctx, args[1:], stdout, stderr)
+	case "list":
+		return adminList(ctx, args[1:], stdout, stderr)
+	case "reset":
+		return adminReset(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "staffbot admin: unknown subcommand %q (create, list, reset)\n", args[0])
+	return errUsage
+}
+
+// openAuth opens the store and an auth service for a one-shot command.
+func openAuth(ctx context.Context, cfg config.Config, stderr io.Writer, slug string) (*store.Store, *auth.Service, *staffbot.Company, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	logger := newLogger(cfg, stderr)
+	st, err := app.OpenStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	co, err := findCompany(ctx, st, slug)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	// Users and tokens made here are recorded in the audit log.
+	rec := &audit.Recorder{Store: st, Clock: staffbot.SystemClock{}}
+	return st, auth.New(st, staffbot.SystemClock{}, auth.Options{Logger: logger, Auditor: rec}), co, nil
+}
+
+func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("admin create", "admin create --company SLUG --email E --role ROLE [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	email := fs.String("email", "", "the user's e-mail, their sign-in name (required)")
+	role := fs.String("role", "", "owner, admin, hr_manager, hr_operator, analyst or line_manager (required)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating a one-time one")
+	employee := fs.String("employee", "", "personnel number of the user's own employee record (required for line_manager)")
+	var depts, offices stringList
+	fs.Var(&depts, "department", "limit the user to a department; repeat for several")
+	fs.Var(&offices, "office", "limit the user to an office; repeat for several")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *email == "" || *role == "" {
+		fmt.Fprintln(stderr, "staffbot admin create: --email and --role are required")
+		return errUsage
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	var password string
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		if password = strings.TrimRight(line, "\r\n"); password == "" {
+			return errors.New("read password: standard input is empty")
+		}
+	}
+
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	nu := auth.NewUser{Email: *email, Role: r, Password: password, Departments: depts, Offices: offices}
+	if *employee != "" {
+		e, err := st.FindEmployeeByNumber(ctx, co.ID, *employee)
+		if err != nil {
+			return fmt.Errorf("employee %s: %w", *employee, err)
+		}
+		nu.EmployeeID = &e.ID
+	}
+	u, generated, err := svc.CreateUser(ctx, nil, co.ID, nu)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "user %s created in %s (id %d, role %s)\n", u.Email, co.Slug, u.ID, u.Role)
+	if generated != "" {
+		fmt.Fprintln(stderr, "one-time password (shown once; it must be changed at the first sign-in):")
+		fmt.Fprintln(stdout, generated)
+	}
+	if r.RequiresTOTP() {
+		fmt.Fprintln(stderr, "two-factor sign-in will be set up at the first sign-in")
+	}
+	fmt.Fprintf(stderr, "sign in at %s/hr/login?company=%s\n", cfg.PublicURL(), co.Slug)
+	return nil
+}
+
+func adminList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("admin list", "admin list --company SLUG", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	users, err := svc.ListUsers(ctx, nil, co.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tROLE\t2FA\tSTATUS\tCREATED")
+	for _, u := range users {
+		tfa, status := "off", "active"
+		if u.TOTPEnabled() {
+			tfa = "on"
+		}
+		if u.DisabledAt != nil {
+			status = "blocked"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, tfa, status, u.CreatedAt.Local().Format(time.DateOnly))
+	}
+	return tw.Flush()
+}
+
+func adminReset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("admin reset", "admin reset --company SLUG --email E", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	email := fs.String("email", "", "the user's e-mail (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *email == "" {
+		fmt.Fprintln(stderr, "staffbot admin reset: --email is required")
+		return errUsage
+	}
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.FindUserByEmail(ctx, co.ID, auth.NormalizeEmail(*email))
+	if err != nil {
+		return fmt.Errorf("user %s: %w", *email, err)
+	}
+	password, err := svc.ResetUser(ctx, nil, co.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "user %s reset: two-factor sign-in off, every session ended\n", u.Email)
+	fmt.Fprintln(stderr, "one-time password (shown once; it must be changed at the first sign-in):")
+	fmt.Fprintln(stdout, password)
+	return nil
+}

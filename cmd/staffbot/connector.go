@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/hris"
+	"github.com/staffbot/staffbot/internal/hris/rest"
+	"github.com/staffbot/staffbot/internal/store"
+)
+
+// Secrets may come from the environment instead of the command line, where
+// other users of the machine could read them in the process list.
+const (
+	envConnectorPassword = "STAFFBOT_CONNECTOR_PASSWORD"
+	envConnectorToken    = "STAFFBOT_CONNECTOR_TOKEN"
+)
+
+func runConnector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = `Usage: staffbot connector add --company SLUG --type 1c|successfactors|rest --url URL [--user U --password P | --token T] [flags]
+       staffbot connector list [--company SLUG]
+       staffbot connector runs --company SLUG [--limit N]`
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	switch args[0] {
+	case "add":
+		return connectorAdd(ctx, args[1:], stdout, stderr)
+	case "list":
+		return connectorList(ctx, args[1:], stdout, stderr)
+	case "runs":
+		return connectorRuns(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "staffbot connector: unknown subcommand %q (add, list, runs)\n", args[0])
+	return errUsage
+}
+
+func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector add", "connector add --company SLUG --type 1c|successfactors|rest --url URL [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	kind := fs.String("type", "", "1c, successfactors or rest (required)")
+	rawURL := fs.String("url", "", "1C: the web publication (http://host/zup); SuccessFactors: the API server; REST: the API base (required)")
+	user := fs.String("user", "", "login for HTTP Basic (1C: an infobase user; SuccessFactors: user@companyId)")
+	password := fs.String("password", "", "password for --user (or env "+envConnectorPassword+")")
+	token := fs.String("token", "", "bearer token instead of a login (or env "+envConnectorToken+")")
+	servicePath := fs.String("service-path", "", `1C: root of the staffbot HTTP service under the publication, e.g. "hs/staffbot/v1" (docs/1c-http-service.md); empty: not published`)
+	deptCatalog := fs.String("department-catalog", "", "1C: catalog of departments (default Catalog_ПодразделенияОрганизаций)")
+	charset := fs.String("charset", "", "1C: encoding of a Cyrillic login in the Basic header: utf-8 (default) or windows-1251")
+	mapping := fs.String("mapping", "", "REST: JSON file describing the API (URL templates and field mapping; required for rest)")
+	pageSize := fs.Int("page-size", 0, "records per page (default 1C 500, SuccessFactors 1000, REST 100)")
+	timeout := fs.Duration("timeout", 0, "per-request timeout (default 30s, SuccessFactors 60s)")
+	every := fs.Duration("sync-every", time.Hour, "interval of the scheduled employee sync; 0 turns it off")
+	noCheck := fs.Bool("no-check", false, "save without testing the connection")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *password == "" {
+		*password = os.Getenv(envConnectorPassword)
+	}
+	if *token == "" {
+		*token = os.Getenv(envConnectorToken)
+	}
+	if err := checkConnectorFlags(*slug, *kind, *rawURL, *user, *password, *token, *mapping, *every); err != nil {
+		fmt.Fprintf(stderr, "staffbot connector add: %v\n", err)
+		return errUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+
+	set := app.ConnectorSettings{ServicePath: *servicePath, DepartmentCatalog: *deptCatalog, Charset: *charset,
+		PageSize: *pageSize, TimeoutSeconds: int(timeout.Seconds())}
+	if *mapping != "" {
+		raw, err := os.ReadFile(*mapping)
+		if err != nil {
+			return err
+		}
+		m, err := rest.ParseMapping(raw)
+		if err != nil {
+			return err
+		}
+		set.Mapping = &m
+	}
+	settings, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	c := &store.Connector{Kind: *kind, URL: strings.TrimRight(*rawURL, "/"), Username: *user, Secret: *password,
+		Auth: app.AuthBasic, Settings: string(settings), SyncEvery: *every}
+	if *token != "" {
+		c.Secret, c.Auth = *token, app.AuthBearer
+	}
+	conn, err := app.OpenConnector(c, nil)
+	if err != nil {
+		return err
+	}
+
+	checked := "not checked"
+	if !*noCheck {
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err := conn.Check(cctx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "Connection test failed; nothing saved.\n  %v\n", err)
+			if hint := connectorHint(hris.Kind(*kind), err); hint != "" {
+				fmt.Fprintf(stderr, "  %s\n", hint)
+			}
+			return errors.New("connection test failed")
+		}
+		checked = "connection checked"
+	}
+
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+	c.CompanyID = co.ID
+	created, err := st.SaveConnector(ctx, c, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	verb := "replaced"
+	if created {
+		verb = "added"
+	}
+	schedule := "scheduled sync off"
+	if c.SyncEvery > 0 {
+		schedule = "sync every " + c.SyncEvery.String() + ", first one when the server runs"
+	}
+	fmt.Fprintf(stdout, "%s connector for %s %s (%s; %s)\n", *kind, co.Slug, verb, checked, schedule)
+	var actions []string
+	for _, a := range []hris.Action{hris.ActionVacationBalance, hris.ActionPayslip, hris.ActionCertificate} {
+		if conn.Supports(a) {
+			actions = append(actions, string(a))
+		}
+	}
+	if len(actions) > 0 {
+		fmt.Fprintf(stdout, "self-service actions: %s\n", strings.Join(actions, ", "))
+	}
+	return nil
+}
+
+func checkConnectorFlags(slug, kind, rawURL, user, password, token, mapping string, every time.Duration) error {
+	var problems []string
+	if slug == "" {
+		problems = append(problems, "--company is required")
+	}
+	if _, err := hris.ParseKind(kind); err != nil {
+		problems = append(problems, "--type must be 1c, successfactors or rest")
+	}
+	if rawURL == "" {
+		problems = append(problems, "--url is required")
+	}
+	switch {
+	case token != "" && (user != "" || password != ""):
+		problems = append(problems, "give either --user and --password or --token, not both")
+	case token == "" && user == "":
+		problems = append(problems, "give --user and --password, or --token")
+	case token == "" && password == "":
+		problems = append(problems, "--password is required with --user (or env "+envConnectorPassword+")")
+	}
+	if kind == string(hris.KindREST) && mapping == "" {
+		problems = append(problems, "--mapping is required for a rest connector")
+	}
+	if every < 0 {
+		problems = append(problems, "--sync-every must not be negative")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// connectorHint says what to look at after a failed connection test.
+func connectorHint(kind hris.Kind, err error) string {
+	switch {
+	case errors.Is(err, hris.ErrNotPublished) && kind == hris.KindOneC:
+		return `Check that default.vrd has <standardOdata enable="true"/> inside <point>, and that Catalog_Сотрудники, ` +
+			`InformationRegister_ТекущиеКадровыеДанныеСотрудников, Catalog_Должности and the department catalog are in the ` +
+			`standard OData composition (docs/1c-http-service.md).`
+	case errors.Is(err, hris.ErrNotPublished):
+		return "The address answered 404: check --url (and the mapping's URL templates)."
+	case errors.Is(err, hris.ErrAuth):
+		return "The login was refused: check --user and --password (or --token) and the user's rights."
+	case errors.Is(err, hris.ErrUnavailable):
+		return "The system did not answer in time or failed: check --url, the network, and try again."
+	case errors.Is(err, hris.ErrProtocol):
+		return "The answer was not what this connector reads: check --url and --type."
+	}
+	return ""
+}
+
+func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector list", "connector list [--company SLUG] [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "only this company")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	cos, err := st.FindCompanies(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPANY\tTYPE\tURL\tAUTH\tSYNC EVERY\tNEXT SYNC\tLAST RUN")
+	for _, co := range cos {
+		if *slug != "" && co.Slug != *slug {
+			continue
+		}
+		c, err := st.FindConnector(ctx, co.ID)
+		if errors.Is(err, staffbot.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		auth := c.Auth
+		if c.Auth == app.AuthBasic {
+			auth = "basic " + c.Username
+		}
+		every, next := "off", "—"
+		if c.SyncEvery > 0 {
+			every = c.SyncEvery.String()
+		}
+		if c.NextSyncAt != nil {
+			next = c.NextSyncAt.Local().Format("2006-01-02 15:04")
+		}
+		last := "never"
+		if runs, err := st.FindConnectorRuns(ctx, co.ID, 1); err != nil {
+			return err
+		} else if len(runs) > 0 {
+			last = runSummary(runs[0])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", co.Slug, c.Kind, c.URL, auth, every, next, last)
+	}
+	return tw.Flush()
+}
+
+func connectorRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector runs", "connector runs --company SLUG [--limit N] [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	limit := fs.Int("limit", 20, "how many of the latest runs")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+	runs, err := st.FindConnectorRuns(ctx, co.ID, *limit)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tBY\tRESULT")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"), r.TriggeredBy, runSummary(r))
+	}
+	return tw.Flush()
+}
+
+// runSummary is one line about a run: its counts, or why it failed.
+func runSummary(r *store.ConnectorRun) string {
+	when := r.FinishedAt.Local().Format("2006-01-02 15:04")
+	if r.Status != store.ConnectorRunOK {
+		return fmt.Sprintf("failed %s: %s", when, r.Error)
+	}
+	return fmt.Sprintf("ok %s: %d listed, %d new, %d updated, %d revoked, %d skipped", when,
+		r.Fetched, r.Created, r.Updated, r.Revoked, r.Skipped)
+}

