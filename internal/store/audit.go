@@ -366,7 +366,12 @@ func (s *Store) VerifyAudit(ctx context.Context, companyID staffbot.CompanyID) (
 	}
 	switch {
 	case !chain.found && n == 0 && key == nil:
-		// A company from before the audit log, never changed since.
+		// A company from before the audit log, never changed since, has
+		// none; one created since has at least its creation record.
+		if newer, err := s.createdWithAuditLog(ctx, companyID); err != nil || !newer {
+			return rep, err
+		}
+		rep.Problems = append(rep.Problems, AuditProblem{Problem: "the company's whole audit chain is missing: deleted"})
 		return rep, nil
 	case !chain.found:
 		rep.Problems = append(rep.Problems, AuditProblem{Problem: "the chain's head is missing"})
@@ -517,6 +522,15 @@ func (v *chainVerifier) finish(haveHead bool, headSeq int64, headHash string, ch
 	}
 	slices.SortStableFunc(v.problems, func(a, b AuditProblem) int { return int(a.Seq - b.Seq) })
 	return v.problems
+}
+
+// createdWithAuditLog reports whether a company was created after the
+// audit log existed, and so must have a chain.
+func (s *Store) createdWithAuditLog(ctx context.Context, companyID staffbot.CompanyID) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT count(*) FROM companies c, schema_migrations m
+		WHERE c.id = ? AND m.version = 4 AND c.created_at >= m.applied_at`, companyID).Scan(&n)
+	return n > 0, err
 }
 
 // auditKey returns the company's audit key, or nil when it has none.

@@ -229,6 +229,19 @@ func TestAudit(t *testing.T) {
 			}
 		})
 
+		t.Run("DeletedChainDetected", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			co := mustCreateCompany(t, s, "acme")
+			mustAudit(t, s, co.ID, 2, t0)
+			mustExec(t, s, "DELETE FROM audit_log WHERE company_id = ?", co.ID)
+			mustExec(t, s, "DELETE FROM audit_chains WHERE company_id = ?", co.ID)
+			mustExec(t, s, "DELETE FROM company_keys WHERE company_id = ?", co.ID)
+			if rep := mustVerify(t, s, co.ID); !problemAt(rep, 0, "whole audit chain is missing") {
+				t.Errorf("a company without any chain passes: %v", rep.Problems)
+			}
+		})
+
 		t.Run("UndeclaredRedactionDetected", func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
