@@ -35,10 +35,12 @@ func commands() []command {
 		{"token", "create, list or revoke API tokens", runToken},
 		{"connector", "add or list accounting-system connectors", runConnector},
 		{"sync", "sync employees from the accounting system", runSync},
+		{"services", "the self-service catalogue and its requests", runServices},
 		{"audit", "verify or export the audit log", runAudit},
 		{"backup", "create, verify or restore encrypted backups", runBackup},
 		{"employee", "export or erase one employee's data", runEmployee},
 		{"keys", "rotate encryption keys", runKeys},
+		{"kb", "knowledge base: import, export, eval", runKB},
 		{"version", "print the version", runVersion},
 	}
 }

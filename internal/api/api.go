@@ -52,6 +52,7 @@ func New(cfg Config) *Server {
 	s.mux = auth.NewMux(s.guard)
 	s.mux.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/employees", Perm: auth.PermEmployeesRead}, s.listEmployees)
 	s.mux.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/employees/{id}", Perm: auth.PermEmployeesRead, Object: "employee"}, s.getEmployee)
+	s.mux.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/openapi.json", Public: true}, s.serveOpenAPI)
 	return s
 }
 

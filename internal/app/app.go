@@ -21,9 +21,11 @@ import (
 	"github.com/staffbot/staffbot/internal/channel/webchat"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/delivery"
+	"github.com/staffbot/staffbot/internal/helpdesk"
 	"github.com/staffbot/staffbot/internal/scenario"
 	"github.com/staffbot/staffbot/internal/secret"
 	"github.com/staffbot/staffbot/internal/securelink"
+	"github.com/staffbot/staffbot/internal/selfservice"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/scenarios"
 )
@@ -54,6 +56,12 @@ type App struct {
 
 	// SecureLinks delivers sensitive files as temporary links.
 	SecureLinks *securelink.Service
+
+	// Helpdesk turns employees' requests to HR into tickets.
+	Helpdesk *helpdesk.Service
+
+	// SelfService is the catalogue of HR and payroll services.
+	SelfService *selfservice.Service
 
 	logger    *slog.Logger
 	hc        *http.Client
@@ -142,6 +150,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	a.scenarios = len(defs)
 	a.Engine = scenario.NewEngine(st, a.Clock, defs, a.logger)
+	a.Engine.Catalog = &scenario.StoreCatalog{Store: st} // companies' own scenarios
 	a.metrics = newMetrics(st)
 
 	tgSender := telegram.NewSender(cfg.TelegramAPIURL, a.hc)
@@ -156,8 +165,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Logger:  a.logger,
 		BaseURL: cfg.PublicURL(),
 		Ackers:  map[staffbot.ChannelKind]bot.Acker{staffbot.ChannelTelegram: telegramAcker{api: cfg.TelegramAPIURL, hc: a.hc}},
+		FAQ:     a.newFAQ(),
 	}
 	a.SecureLinks = a.newSecureLinks()
+	a.wireHelpdesk()
+	a.wireSelfService()
 	a.handler = a.routes()
 	return a, nil
 }
@@ -234,8 +246,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); a.Dispatcher.Run(bg) }()
 	go func() { defer wg.Done(); a.schedule(bg) }()
 	a.startSecureLinks(bg, &wg)
+	a.startHelpdesk(bg, &wg)
+	a.startSelfService(bg, &wg)
 	a.startHRIS(bg, &wg)
 	a.startRetention(bg, &wg)
+	a.startReports(bg, &wg)
 
 	if err := a.startTelegram(bg, &wg); err != nil {
 		a.logger.ErrorContext(ctx, "Telegram not started", slog.String("error", err.Error()))

@@ -46,7 +46,12 @@ const (
 	// benchDuplicateEvery: every so many updates is delivered twice, as
 	// Telegram does when an answer is late.
 	benchDuplicateEvery = 50
+
+	// The employees work in so many departments, in benchOffices.
+	benchDepartments = 20
 )
+
+var benchOffices = []string{"Москва", "Екатеринбург", "Новосибирск"}
 
 // BenchmarkWebhook_Telegram feeds Telegram updates from many registered
 // employees through the webhook to the reply at the fake Bot API, on each
@@ -375,9 +380,10 @@ func (env *benchEnv) check(b *testing.B, sent int) {
 	}
 }
 
-// mustSeedEmployees creates n employees with Telegram accounts that have
-// given consent, half of them with an onboarding run waiting for a later
-// step and half with the run done, and returns their chat ids.
+// mustSeedEmployees creates n employees in several departments and
+// offices, with Telegram accounts that have given consent, half of them
+// with an onboarding run waiting for a later step and half with the run
+// done, and returns their chat ids.
 func mustSeedEmployees(b *testing.B, st *store.Store, co staffbot.CompanyID, n int) []int64 {
 	b.Helper()
 	ctx := b.Context()
@@ -398,8 +404,9 @@ func mustSeedEmployees(b *testing.B, st *store.Store, co staffbot.CompanyID, n i
 		var emp int64
 		err := tx.QueryRowContext(ctx, q(`INSERT INTO employees (company_id, personnel_number, full_name,
 			position, department, office, hired_on, created_at, updated_at)
-			VALUES (?, ?, ?, 'Инженер', 'ИТ-отдел', 'Москва', '2026-01-12', ?, ?) RETURNING id`),
-			co, fmt.Sprintf("%05d", i+1), fmt.Sprintf("Сотрудник Номер %d", i+1), ms, ms).Scan(&emp)
+			VALUES (?, ?, ?, 'Инженер', ?, ?, '2026-01-12', ?, ?) RETURNING id`),
+			co, fmt.Sprintf("%05d", i+1), fmt.Sprintf("Сотрудник Номер %d", i+1),
+			fmt.Sprintf("Отдел %d", i%benchDepartments), benchOffices[i%len(benchOffices)], ms, ms).Scan(&emp)
 		if err != nil {
 			b.Fatalf("insert employee: %v", err)
 		}

@@ -172,7 +172,7 @@ func isoMustTenant(t *testing.T, a *app.App, svc *auth.Service, clock *staffbot.
 		t.Fatalf("owner enrolment: %v", err)
 	}
 
-	return &isoTenant{
+	tn := &isoTenant{
 		co: co,
 		objects: map[string]string{
 			auth.ObjectEmployee: strconv.FormatInt(int64(emp.ID), 10),
@@ -184,6 +184,8 @@ func isoMustTenant(t *testing.T, a *app.App, svc *auth.Service, clock *staffbot.
 		csrf:     auth.CSRFToken(full.Token),
 		apiToken: apiToken,
 	}
+	isoHelpdeskObjects(t, a, tn, emp)
+	return tn
 }
 
 // isoDo sends the route's request for path as the tenant (nil: nobody):

@@ -15,8 +15,10 @@ func (a *App) cabinet() (*web.Server, *api.Server) {
 	// employee record go to the audit log.
 	rec := &audit.Recorder{Store: a.Store, Clock: a.Clock}
 	svc := auth.New(a.Store, a.Clock, auth.Options{Logger: a.logger, Auditor: rec})
-	cab := web.New(web.Config{Auth: svc, Clock: a.Clock, Logger: a.logger, BaseURL: a.Config.PublicURL()})
+	cab := web.New(web.Config{Auth: svc, Clock: a.Clock, Logger: a.logger, BaseURL: a.Config.PublicURL(),
+		Pages: web.Pages{Engine: a.Engine, TelegramAPIURL: a.Config.TelegramAPIURL, HTTPClient: a.hc, SendMail: a.sendMail()}})
 	rest := api.New(api.Config{Auth: svc, Clock: a.Clock, Logger: a.logger})
+	a.ticketsInCabinet(cab, rest)
 	return cab, rest
 }
 

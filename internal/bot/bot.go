@@ -29,6 +29,22 @@ type Engine interface {
 	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
 }
 
+// Answerer handles text and button presses that no scenario took and
+// reports whether it did; the faq package provides it.
+type Answerer interface {
+	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
+}
+
+// Services answers the self-service catalogue (the selfservice package):
+// the /services command, button data starting with "v:", answers to its
+// questions and typed messages that name a service. It reports whether it
+// took the event.
+type Services interface {
+	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming, lang locale.Lang) (bool, error)
+	// MenuButton is the catalogue's entry in the main menu.
+	MenuButton(lang locale.Lang) channel.Button
+}
+
 // Acker answers a button press in a messenger that shows a spinner until
 // the press is acknowledged (Telegram's answerCallbackQuery).
 type Acker interface {
@@ -60,6 +76,17 @@ type Bot struct {
 
 	// Ackers answer button presses, by channel.
 	Ackers map[staffbot.ChannelKind]Acker
+
+	// Helpdesk takes requests to HR as tickets. Nil leaves it out.
+	Helpdesk Helpdesk
+
+	// FAQ answers what no scenario took: questions to the knowledge base
+	// and presses on its buttons. Nil leaves them not understood.
+	FAQ Answerer
+
+	// Services is the self-service catalogue, asked before the FAQ. Nil
+	// leaves the catalogue out of the menu.
+	Services Services
 
 	mu        sync.Mutex
 	companies map[staffbot.CompanyID]cachedCompany
@@ -184,6 +211,10 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 	if !emp.Active(today) {
 		return b.reply(ctx, tx, co, in, channel.Outgoing{Text: locale.T(lang, "stranger")}, now)
 	}
+	// For the dashboards: messages per channel, active employees.
+	if err := tx.RecordActivity(ctx, co.ID, emp, in.Channel, today); err != nil {
+		return err
+	}
 	if acct.Blocked {
 		// Writing to the bot is the surest sign it is unblocked; Telegram
 		// does not always say so with my_chat_member.
@@ -204,9 +235,9 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 	case cmd == "/help" || in.Data == dataMenuHelp:
 		return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: locale.T(lang, "help")}, now)
 	case cmd == "/menu":
-		return tx.EnqueueToAccount(ctx, acct, menu(lang), now)
+		return tx.EnqueueToAccount(ctx, acct, b.menu(lang), now)
 	case cmd == "/start":
-		msg := menu(lang)
+		msg := b.menu(lang)
 		msg.Text = locale.T(lang, "welcome.back", emp.FirstName())
 		return tx.EnqueueToAccount(ctx, acct, msg, now)
 	case in.Data == dataMenuData:
@@ -216,11 +247,28 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 		return nil
 	}
 
+	if handled, err := b.helpdeskFirst(ctx, tx, co, emp, acct, in); err != nil || handled {
+		return err
+	}
+
 	switch in.Kind {
 	case channel.KindText, channel.KindButton:
 		handled, err := b.Engine.Handle(ctx, tx, co, emp, acct, in)
 		if err != nil || handled {
 			return err
+		}
+		if handled, err := b.helpdeskFollowUp(ctx, tx, co, emp, acct, in); err != nil || handled {
+			return err
+		}
+		if b.Services != nil {
+			if handled, err := b.Services.Handle(ctx, tx, co, emp, acct, in, lang); err != nil || handled {
+				return err
+			}
+		}
+		if b.FAQ != nil {
+			if handled, err := b.FAQ.Handle(ctx, tx, co, emp, acct, in); err != nil || handled {
+				return err
+			}
 		}
 		if in.Kind == channel.KindButton {
 			return nil
@@ -318,14 +366,18 @@ func (b *Bot) reply(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 	return err
 }
 
-func menu(lang locale.Lang) channel.Outgoing {
-	return channel.Outgoing{
+func (b *Bot) menu(lang locale.Lang) channel.Outgoing {
+	msg := channel.Outgoing{
 		Text: locale.T(lang, "menu"),
 		Buttons: [][]channel.Button{
 			{{Text: locale.T(lang, "menu.mydata"), Data: dataMenuData}},
 			{{Text: locale.T(lang, "menu.help"), Data: dataMenuHelp}},
 		},
 	}
+	if b.Services != nil {
+		msg.Buttons = append([][]channel.Button{{b.Services.MenuButton(lang)}}, msg.Buttons...)
+	}
+	return b.withHelpdesk(msg, lang)
 }
 
 func myData(lang locale.Lang, e *staffbot.Employee) string {

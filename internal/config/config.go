@@ -29,6 +29,10 @@ type Config struct {
 	// TelegramMode is "poll" (getUpdates) or "webhook" (setWebhook to
 	// BaseURL); "auto" picks webhook when BaseURL is https.
 	TelegramMode string
+
+	// SMTPURL, when set, sends e-mail (weekly digests, invites):
+	// smtp://user:password@host:port?from=hr@example.ru.
+	SMTPURL string
 }
 
 // Var describes one setting: its flag, its environment variable and its
@@ -53,6 +57,7 @@ func (c *Config) Vars() []Var {
 		{"master-key", "STAFFBOT_MASTER_KEY", "", "32-byte key (hex or base64) sealing secrets; empty: a key file in the data dir", &c.MasterKey},
 		{"log-level", "STAFFBOT_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"log-format", "STAFFBOT_LOG_FORMAT", "json", "json or text", &c.LogFormat},
+		{"smtp-url", "STAFFBOT_SMTP_URL", "", "smtp://user:password@host:587?from=hr@example.ru to send e-mail; empty: no e-mail", &c.SMTPURL},
 	}
 }
 
@@ -101,6 +106,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("STAFFBOT_LOG_LEVEL %q: must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.Query().Get("from") == "" {
+			errs = append(errs, errors.New("STAFFBOT_SMTP_URL: must be smtp:// or smtps://[user:password@]host[:port]?from=address"))
+		}
 	}
 	if c.TelegramMode == "webhook" && c.BaseURL == "" {
 		// Telegram itself accepts only https webhooks; a local Bot API

@@ -101,6 +101,7 @@ func valueOf(c config.Config, env string) string {
 		"STAFFBOT_MASTER_KEY":       c.MasterKey,
 		"STAFFBOT_LOG_LEVEL":        c.LogLevel,
 		"STAFFBOT_LOG_FORMAT":       c.LogFormat,
+		"STAFFBOT_SMTP_URL":         c.SMTPURL,
 	}
 	v, ok := fields[env]
 	if !ok {

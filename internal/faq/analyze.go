@@ -26,12 +26,13 @@ type qterm struct {
 
 // query is a message read and ready to search.
 type query struct {
-	terms      []qterm
-	unknown    float64 // summed weight of words no article and no lexicon entry knows
-	unknownMax float64 // the largest of those weights
-	mode       Mode
-	small      SmallTalk
-	content    int // words of substance, known or not
+	terms        []qterm
+	unknown      float64 // summed weight of words no article and no lexicon entry knows
+	unknownMax   float64 // the largest of those weights
+	unknownTerms map[string]float64
+	mode         Mode
+	small        SmallTalk
+	content      int // words of substance, known or not
 }
 
 // analyze reads a message: splits it into sentences, decides how its
@@ -100,6 +101,7 @@ func (ix *Index) analyze(text string) query {
 		q.unknown += w
 		q.unknownMax = max(q.unknownMax, w)
 	}
+	q.unknownTerms = unknown
 	q.content = len(q.terms) + len(unknown)
 	return q
 }

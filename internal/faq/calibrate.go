@@ -99,3 +99,46 @@ func CrossValidate(outs []Outcome, k int) Report {
 	r.Threshold = math.NaN()
 	return r
 }
+
+// BestMiddle picks the lower band's threshold below high: the one that
+// maximises, over messages whose confidence falls between the two, the
+// number whose right article is among the first three minus half the
+// number where it is not (or where there is none): offering alternatives,
+// with the way to HR under them, should help more often than not.
+func BestMiddle(outs []Outcome, high float64) float64 {
+	cands := []float64{high}
+	for i := range outs {
+		if c := outs[i].Result.Confidence; c < high && len(outs[i].Result.Hits) > 0 {
+			cands = append(cands, c)
+		}
+	}
+	best, bestGain := high, 0
+	for _, m := range cands {
+		gain := 0
+		for i := range outs {
+			o := &outs[i]
+			c := o.Result.Confidence
+			if len(o.Result.Hits) == 0 || c < m || c >= high {
+				continue
+			}
+			if r := o.rank(); r >= 0 && r < 3 {
+				gain += 2
+			} else {
+				gain--
+			}
+		}
+		if gain > bestGain || (gain == bestGain && m > best) {
+			best, bestGain = m, gain
+		}
+	}
+	return best
+}
+
+// Fit refits the confidence and both thresholds on labelled outcomes; see
+// FitCalibration, BestThreshold and BestMiddle.
+func Fit(outs []Outcome) (coef []float64, high, middle float64) {
+	coef = FitCalibration(outs)
+	cal := WithCalibration(outs, coef)
+	high = BestThreshold(cal)
+	return coef, high, BestMiddle(cal, high)
+}

@@ -198,20 +198,30 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "latency         median %s, p99 %s\n", r.Median.Round(time.Microsecond), r.P99.Round(time.Microsecond))
 }
 
+// WrongPenalty is what a wrong answer costs when a threshold is chosen,
+// against one right answer or one right refusal. A wrong answer is worse
+// than an honest "I don't know": the employee acts on it.
+const WrongPenalty = 1.0
+
 // BestThreshold picks the confidence threshold that maximises the overall
-// correct rate on outs; among equals it takes the highest, which answers
-// least wrongly.
+// correct rate less WrongPenalty times the wrong-answer rate on outs. Among
+// equals it takes the highest, which answers least wrongly, and it sits
+// halfway between two messages' confidences rather than on one.
 func BestThreshold(outs []Outcome) float64 {
 	cands := []float64{0, 1.000001}
 	for i := range outs {
 		cands = append(cands, outs[i].Result.Confidence)
 	}
 	sort.Float64s(cands)
-	best, bestCorrect := 1.000001, -1.0
-	for _, t := range cands {
-		if c := Summarize(outs, t).Correct; c >= bestCorrect {
-			best, bestCorrect = t, c
+	best, bestScore := len(cands)-1, math.Inf(-1)
+	for i, t := range cands {
+		r := Summarize(outs, t)
+		if s := r.Correct - WrongPenalty*r.Wrong; s >= bestScore {
+			best, bestScore = i, s
 		}
 	}
-	return best
+	if best == 0 {
+		return cands[0]
+	}
+	return (cands[best-1] + cands[best]) / 2
 }

@@ -202,3 +202,33 @@ func (ix *Index) score(q *query) []docScore {
 	}
 	return scores
 }
+
+// Terms returns the words a message is about, as the engine read them:
+// its known and unknown terms, the weightiest first, at most eight. Similar
+// questions share most of them, which is how unanswered questions are
+// grouped for HR.
+func (ix *Index) Terms(text string) []string {
+	q := ix.analyze(text)
+	type tw struct {
+		term string
+		w    float64
+	}
+	var all []tw
+	for _, t := range q.terms {
+		all = append(all, tw{t.stem, t.w * t.ti.idf})
+	}
+	for stem, w := range q.unknownTerms {
+		all = append(all, tw{stem, w * ix.idfMax})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].w != all[j].w {
+			return all[i].w > all[j].w
+		}
+		return all[i].term < all[j].term
+	})
+	out := make([]string, 0, min(len(all), 8))
+	for i := 0; i < len(all) && i < 8; i++ {
+		out = append(out, all[i].term)
+	}
+	return out
+}

@@ -61,6 +61,10 @@ type Engine struct {
 	// Language picks the language of an employee's messages; nil means
 	// DefaultLanguage for everyone.
 	Language func(emp *staffbot.Employee) string
+
+	// Catalog, when set, gives each company its own view of the
+	// scenarios (catalog.go); nil runs the shipped ones everywhere.
+	Catalog Catalog
 }
 
 // NewEngine returns an engine running the given scenarios.
@@ -90,8 +94,9 @@ func (e *Engine) lang(emp *staffbot.Employee) string {
 // so calling Start twice sends nothing twice.
 func (e *Engine) Start(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee) error {
 	now := e.clock.Now()
-	for _, def := range e.order {
-		if def.Trigger != TriggerRegistration || len(def.Steps) == 0 {
+	defs, off := e.companyScenarios(ctx, co.ID)
+	for _, def := range defs {
+		if def.Trigger != TriggerRegistration || len(def.Steps) == 0 || off[def.ID] {
 			continue
 		}
 		if def.StartWithinDays > 0 {
@@ -198,7 +203,7 @@ func (e *Engine) handleStepButton(ctx context.Context, tx *store.Tx, co *staffbo
 		)
 		return nil
 	}
-	def := e.defs[run.Scenario]
+	def := e.scenarioOf(ctx, co.ID, run.Scenario)
 	if def == nil {
 		return nil
 	}
@@ -289,7 +294,7 @@ func (e *Engine) handleText(ctx context.Context, tx *store.Tx, co *staffbot.Comp
 		return false, err
 	}
 	for _, run := range runs {
-		def := e.defs[run.Scenario]
+		def := e.scenarioOf(ctx, co.ID, run.Scenario)
 		if def == nil {
 			continue
 		}
@@ -389,7 +394,7 @@ func (e *Engine) runOne(ctx context.Context, ref store.RunRef, now time.Time) (b
 		if err != nil {
 			return err
 		}
-		def := e.defs[run.Scenario]
+		def := e.scenarioOf(ctx, co.ID, run.Scenario)
 		r := e.newRunner(tx, co, emp, run, def, now)
 		if def == nil {
 			return r.fail(ctx, "scenario "+run.Scenario+" is not loaded")

@@ -82,7 +82,7 @@ func (t *Tx) GiveConsent(ctx context.Context, acct *staffbot.ChannelAccount, ver
 		return fmt.Errorf("open account: %w", err)
 	}
 	acct.ConsentedAt = &now
-	return nil
+	return t.countRegistration(ctx, acct, now)
 }
 
 // FindConsents lists the consents an employee gave, oldest first.

@@ -34,6 +34,9 @@ func (s *Store) CreateInvite(ctx context.Context, companyID staffbot.CompanyID, 
 		if err != nil {
 			return err
 		}
+		if err := tx.countInvite(ctx, companyID, employeeID, inv.ID, now); err != nil {
+			return err
+		}
 		return tx.AppendAudit(ctx, &staffbot.AuditRecord{
 			CompanyID: companyID, At: now, Action: "invite.create", ObjectType: "invite", ObjectID: fmt.Sprint(inv.ID),
 			SubjectID: &employeeID, After: auditJSON(map[string]any{"expires_at": inv.ExpiresAt.UTC().Format(time.RFC3339)}),

@@ -51,6 +51,9 @@ func (t *Tx) Enqueue(ctx context.Context, companyID staffbot.CompanyID, accountI
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message: %w", err)
 	}
+	if err := t.countMessageOut(ctx, companyID, accountID, kind, now); err != nil {
+		return 0, err
+	}
 	t.enqueued = true
 	return id, nil
 }

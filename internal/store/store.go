@@ -288,8 +288,9 @@ func (s *Store) runBatch() {
 			continue
 		}
 		if !s.runInBatch(sqlTx, r, shared) {
-			// The transaction is lost: the work done so far with it is
-			// undone, and what has not run yet goes in the next batch.
+			// The transaction is lost, or its only fn failed: the work
+			// done so far with it is undone, and what has not run yet
+			// goes in the next batch.
 			sqlTx.Rollback()
 			for _, done := range batch[:i] {
 				if done.err == nil && done.panicked == nil {

@@ -373,23 +373,6 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (s *Server) employee(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound)
-		return
-	}
-	e, err := s.auth.Employee(r.Context(), current(r).Principal, staffbot.EmployeeID(id))
-	if err != nil {
-		s.failFor(w, r, err)
-		return
-	}
-	v := s.newView(r, "app")
-	v.Title = e.FullName
-	v.Data = e
-	s.render(w, r, http.StatusOK, "employee", v)
-}
-
 type usersData struct {
 	Users []*store.User
 	Roles []auth.Role

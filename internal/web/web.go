@@ -57,6 +57,10 @@ type Config struct {
 	// BaseURL is the public address; when it is https, cookies are Secure
 	// and carry the __Host- prefix.
 	BaseURL string
+
+	// Pages: what the dashboards, onboarding, scenarios and settings pages
+	// need beyond sign-in (dash.go).
+	Pages Pages
 }
 
 // Server serves the cabinet.
@@ -67,7 +71,8 @@ type Server struct {
 	secure bool
 	origin string
 
-	mux *auth.Mux
+	mux   *auth.Mux
+	pages Pages
 
 	// loginLimit throttles sign-in and code attempts per client network.
 	loginLimit *auth.Limiter
@@ -80,6 +85,7 @@ func New(cfg Config) *Server {
 		clock:      cfg.Clock,
 		logger:     cfg.Logger,
 		loginLimit: auth.NewLimiter(10, 20),
+		pages:      cfg.Pages,
 	}
 	if s.clock == nil {
 		s.clock = staffbot.SystemClock{}
@@ -123,11 +129,12 @@ func (s *Server) routes() {
 	m.HandleFunc(auth.Route{Method: "POST", Path: "/hr/logout", Stages: partial}, s.logout)
 	m.HandleFunc(auth.Route{Method: "POST", Path: "/hr/logout-all"}, s.logoutAll)
 	m.HandleFunc(auth.Route{Method: "GET", Path: "/hr/{$}"}, s.home)
-	m.HandleFunc(auth.Route{Method: "GET", Path: "/hr/employees/{id}", Perm: auth.PermEmployeesRead, Object: "employee"}, s.employee)
+	m.HandleFunc(auth.Route{Method: "GET", Path: "/hr/employees/{id}", Perm: auth.PermEmployeesRead, Object: "employee"}, s.employeeCard)
 	m.HandleFunc(auth.Route{Method: "GET", Path: "/hr/users", Perm: auth.PermUsersManage}, s.usersPage)
 	m.HandleFunc(auth.Route{Method: "POST", Path: "/hr/users", Perm: auth.PermUsersManage}, s.createUser)
 	m.HandleFunc(auth.Route{Method: "POST", Path: "/hr/users/{id}/reset", Perm: auth.PermUsersManage, Object: "user"}, s.resetUser)
 	m.HandleFunc(auth.Route{Method: "POST", Path: "/hr/users/{id}/block", Perm: auth.PermUsersManage, Object: "user"}, s.blockUser)
+	s.dashRoutes()
 }
 
 func staticHandler() http.Handler {
@@ -181,7 +188,7 @@ func (s *Server) guard(rt auth.Route, h http.Handler) http.Handler {
 			hdr.Set("Cache-Control", "no-store")
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			r.Body = http.MaxBytesReader(w, r.Body, formLimit(rt.Path))
 			if !s.sameOrigin(r) {
 				s.logger.WarnContext(r.Context(), "Cross-origin form refused", slog.String("path", rt.Path))
 				s.fail(w, r, http.StatusForbidden)

@@ -112,8 +112,12 @@ func Sentences(s string) []string {
 			continue
 		}
 		// A mark ends a sentence only when a space or the end follows, so
-		// "ст. 115" or "1.5" stay whole.
+		// "1.5" stays whole; a full stop after a short abbreviation or
+		// before a number ("ст. 115") does not end one either.
 		if i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
+			continue
+		}
+		if r == '.' && (abbreviation(rs[:i]) || nextIsDigit(rs[i+1:])) {
 			continue
 		}
 		if t := strings.TrimSpace(b.String()); t != "" {
@@ -125,6 +129,25 @@ func Sentences(s string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// abbreviation reports whether the text before a full stop ends in a word
+// of one or two letters, such as "ст" or "г".
+func abbreviation(before []rune) bool {
+	n := 0
+	for i := len(before) - 1; i >= 0 && unicode.IsLetter(before[i]); i-- {
+		n++
+	}
+	return n > 0 && n <= 2
+}
+
+func nextIsDigit(after []rune) bool {
+	for _, r := range after {
+		if !unicode.IsSpace(r) {
+			return unicode.IsDigit(r)
+		}
+	}
+	return false
 }
 
 // HasLetters reports whether s contains a letter of any script.

@@ -1,0 +1,172 @@
+package selfservice
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/russian"
+)
+
+// A typed message names a service when every word of one of its synonyms
+// appears in it, in any order and form: "сколько у меня отпуска" holds
+// "сколько отпуска". Words are compared by their Snowball stems, and two
+// stems also match when they share all but one letter of the shorter
+// (листок, листка → листок, листк). The longest synonym found wins, so
+// "заявление на отпуск" is the application, not the balance. Long
+// messages are left to the FAQ: a service is rarely asked for in a
+// paragraph.
+
+// maxMatchWords is the longest message the matcher reads.
+const maxMatchWords = 12
+
+// keyMenu is the pseudo-service of words that ask for the catalogue itself.
+const keyMenu = "menu"
+
+var menuSynonyms = []string{"справка", "справки", "услуги", "сервисы", "каталог услуг", "services", "certificate"}
+
+// word is one token of a text: its folded form and its stem.
+type word struct {
+	text string
+	stem string
+}
+
+// words splits a text into folded words and their stems: runs of Cyrillic
+// letters, of Latin letters, or of digits; anything else separates them.
+func words(s string) []word {
+	var (
+		out  []word
+		cur  strings.Builder
+		kind int // 0 none, 1 Cyrillic, 2 Latin, 3 digits
+	)
+	flush := func() {
+		if cur.Len() == 0 {
+			return
+		}
+		t := cur.String()
+		cur.Reset()
+		stem := t
+		switch kind {
+		case 1:
+			stem = russian.Stem(t, true)
+		case 2:
+			stem = english.Stem(t, true)
+		}
+		out = append(out, word{text: t, stem: stem})
+	}
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if r == 'ё' {
+			r = 'е'
+		}
+		k := 0
+		switch {
+		case r >= 'а' && r <= 'я':
+			k = 1
+		case r >= 'a' && r <= 'z':
+			k = 2
+		case r >= '0' && r <= '9':
+			k = 3
+		}
+		if k != kind {
+			flush()
+			kind = k
+		}
+		if k != 0 {
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
+
+// sameStem reports whether two stems are forms of one word.
+func sameStem(a, b string) bool {
+	if a == b {
+		return true
+	}
+	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	shorter := min(la, lb)
+	if shorter < 4 {
+		return false
+	}
+	common := 0
+	ra, rb := []rune(a), []rune(b)
+	for common < shorter && ra[common] == rb[common] {
+		common++
+	}
+	return common >= 4 && common >= shorter-1
+}
+
+type phrase struct {
+	key   string
+	stems []string
+}
+
+var (
+	phrasesOnce sync.Once
+	phrases     []phrase
+)
+
+// defaultPhrases are the synonyms of the default catalogue and of the menu,
+// stemmed once. Companies rename titles, not synonyms, so one set serves all.
+func defaultPhrases() []phrase {
+	phrasesOnce.Do(func() {
+		add := func(key, text string) {
+			var stems []string
+			for _, w := range words(text) {
+				stems = append(stems, w.stem)
+			}
+			if len(stems) > 0 {
+				phrases = append(phrases, phrase{key: key, stems: stems})
+			}
+		}
+		for _, s := range DefaultServices() {
+			for _, syn := range s.Synonyms {
+				add(s.Key, syn)
+			}
+		}
+		for _, syn := range menuSynonyms {
+			add(keyMenu, syn)
+		}
+	})
+	return phrases
+}
+
+// Match returns the key of the service a typed message names, keyMenu for
+// a message that asks for the catalogue as a whole, or "" when it names
+// nothing. Only keys for which offered returns true are considered.
+func Match(text string, offered func(key string) bool) string {
+	ws := words(text)
+	if len(ws) == 0 || len(ws) > maxMatchWords {
+		return ""
+	}
+	best, bestLen := "", 0
+	for _, p := range defaultPhrases() {
+		if len(p.stems) <= bestLen || (p.key != keyMenu && !offered(p.key)) {
+			continue
+		}
+		if containsAll(ws, p.stems) {
+			best, bestLen = p.key, len(p.stems)
+		}
+	}
+	return best
+}
+
+func containsAll(ws []word, stems []string) bool {
+	for _, s := range stems {
+		found := false
+		for _, w := range ws {
+			if sameStem(w.stem, s) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/staffbot/staffbot"
+)
+
+// Dashboard metrics kept in dash_counts. The active_* metrics count
+// employees once per day, week and month; the others count events.
+const (
+	MetricInvited     = "invited"    // an employee's first invite
+	MetricRegistered  = "registered" // an employee's first consent
+	MetricActiveDay   = "active_d"
+	MetricActiveWeek  = "active_w"
+	MetricActiveMonth = "active_m"
+	MetricMessagesIn  = "msg_in"
+	MetricMessagesOut = "msg_out"
+)
+
+// dashLocations caches each company's time zone per store, so that the
+// counters, written on hot paths, need not read the company every time.
+var dashLocations sync.Map // dashLocKey → *time.Location
+
+type dashLocKey struct {
+	s  *Store
+	id staffbot.CompanyID
+}
+
+// companyLocation returns the company's time zone, read once.
+func (t *Tx) companyLocation(ctx context.Context, companyID staffbot.CompanyID) (*time.Location, error) {
+	key := dashLocKey{t.s, companyID}
+	if loc, ok := dashLocations.Load(key); ok {
+		return loc.(*time.Location), nil
+	}
+	var tz string
+	if err := t.queryRow(ctx, "SELECT time_zone FROM companies WHERE id = ?", companyID).Scan(&tz); err != nil {
+		return nil, notFound(err, fmt.Sprintf("company %d", companyID))
+	}
+	co := staffbot.Company{TimeZone: tz}
+	loc := co.Location()
+	dashLocations.Store(key, loc)
+	return loc, nil
+}
+
+// forgetCompanyLocation drops the cached zone after the company changed it.
+func (s *Store) forgetCompanyLocation(companyID staffbot.CompanyID) {
+	dashLocations.Delete(dashLocKey{s, companyID})
+}
+
+// WeekStart returns the Monday of d's week, the day weekly counters are
+// filed under.
+func WeekStart(d staffbot.Date) staffbot.Date {
+	wd := int(d.In(time.UTC).Weekday()+6) % 7 // Monday 0 … Sunday 6
+	return d.AddDays(-wd)
+}
+
+// MonthStart returns the first day of d's month.
+func MonthStart(d staffbot.Date) staffbot.Date {
+	return staffbot.Date{Year: d.Year, Month: d.Month, Day: 1}
+}
+
+// bumpCount adds n to a counter.
+func (t *Tx) bumpCount(ctx context.Context, companyID staffbot.CompanyID, metric, day, channel, department, office string, n int64) error {
+	_, err := t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, day, channel, department, office, n)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (company_id, metric, day, channel, department, office) DO UPDATE SET n = dash_counts.n + excluded.n`,
+		companyID, metric, day, channel, department, office, n)
+	if err != nil {
+		return fmt.Errorf("count %s: %w", metric, err)
+	}
+	return nil
+}
+
+// employeePlace returns the employee's department and office, as the
+// counters file them.
+func (t *Tx) employeePlace(ctx context.Context, companyID staffbot.CompanyID, id staffbot.EmployeeID) (string, string, error) {
+	var dept, office string
+	err := t.queryRow(ctx, "SELECT department, office FROM employees WHERE company_id = ? AND id = ?", companyID, id).
+		Scan(&dept, &office)
+	if err != nil {
+		return "", "", notFound(err, fmt.Sprintf("employee %d", id))
+	}
+	return dept, office, nil
+}
+
+// countInvite counts the employee as invited on the day of their first
+// invite; a re-invite is not counted again.
+func (t *Tx) countInvite(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, inviteID int64, now time.Time) error {
+	var earlier int
+	err := t.queryRow(ctx, "SELECT count(*) FROM invites WHERE company_id = ? AND employee_id = ? AND id <> ?",
+		companyID, employeeID, inviteID).Scan(&earlier)
+	if err != nil || earlier > 0 {
+		return err
+	}
+	return t.countForEmployee(ctx, companyID, employeeID, MetricInvited, "", now)
+}
+
+// countRegistration counts the account's employee as registered on the day
+// of their first consent; a second messenger or a consent given again after
+// a withdrawal is not counted again.
+func (t *Tx) countRegistration(ctx context.Context, acct *staffbot.ChannelAccount, now time.Time) error {
+	var consents int
+	err := t.queryRow(ctx, "SELECT count(*) FROM consents WHERE company_id = ? AND employee_id = ?",
+		acct.CompanyID, acct.EmployeeID).Scan(&consents)
+	if err != nil || consents != 1 {
+		return err
+	}
+	return t.countForEmployee(ctx, acct.CompanyID, acct.EmployeeID, MetricRegistered, string(acct.Kind), now)
+}
+
+func (t *Tx) countForEmployee(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, metric, channel string, now time.Time) error {
+	loc, err := t.companyLocation(ctx, companyID)
+	if err != nil {
+		return err
+	}
+	dept, office, err := t.employeePlace(ctx, companyID, employeeID)
+	if err != nil {
+		return err
+	}
+	return t.bumpCount(ctx, companyID, metric, staffbot.DateOf(now.In(loc)).String(), channel, dept, office, 1)
+}
+
+// countMessageOut counts an outgoing message under its channel and, when
+// it goes to an employee's account, the employee's department and office.
+// One statement, since it runs for every message queued.
+func (t *Tx) countMessageOut(ctx context.Context, companyID staffbot.CompanyID, accountID *int64, kind staffbot.ChannelKind, now time.Time) error {
+	loc, err := t.companyLocation(ctx, companyID)
+	if err != nil {
+		return err
+	}
+	day := staffbot.DateOf(now.In(loc)).String()
+	if accountID == nil {
+		return t.bumpCount(ctx, companyID, MetricMessagesOut, day, string(kind), "", "", 1)
+	}
+	// SQLite needs the WHERE to tell the upsert clause from a join.
+	_, err = t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, day, channel, department, office, n)
+		SELECT ?, ?, ?, ?, coalesce(max(e.department), ''), coalesce(max(e.office), ''), 1
+		FROM channel_accounts a JOIN employees e ON e.company_id = a.company_id AND e.id = a.employee_id
+		WHERE a.company_id = ? AND a.id = ?
+		ON CONFLICT (company_id, metric, day, channel, department, office) DO UPDATE SET n = dash_counts.n + 1`,
+		companyID, MetricMessagesOut, day, string(kind), companyID, *accountID)
+	if err != nil {
+		return fmt.Errorf("count outgoing message: %w", err)
+	}
+	return nil
+}
+
+// RecordActivity counts a message an employee wrote to the bot, and the
+// employee as active on the day, in the week and in the month, once each.
+// Call it in the transaction that handles the message; today is the
+// company's calendar day.
+func (t *Tx) RecordActivity(ctx context.Context, companyID staffbot.CompanyID, emp *staffbot.Employee, kind staffbot.ChannelKind, today staffbot.Date) error {
+	day := today.String()
+	week := WeekStart(today).String()
+	month := MonthStart(today).String()
+	dept, office := emp.Department, emp.Office
+
+	if err := t.bumpCount(ctx, companyID, MetricMessagesIn, day, string(kind), dept, office, 1); err != nil {
+		return err
+	}
+
+	var lastDay, lastWeek, lastMonth string
+	err := t.queryRow(ctx, `SELECT last_day, last_week, last_month FROM activity_state
+		WHERE company_id = ? AND employee_id = ?`, companyID, emp.ID).Scan(&lastDay, &lastWeek, &lastMonth)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read activity: %w", err)
+	}
+	if lastDay == day {
+		return nil
+	}
+	if err := t.bumpCount(ctx, companyID, MetricActiveDay, day, "", dept, office, 1); err != nil {
+		return err
+	}
+	if lastWeek != week {
+		if err := t.bumpCount(ctx, companyID, MetricActiveWeek, week, "", dept, office, 1); err != nil {
+			return err
+		}
+	}
+	if lastMonth != month {
+		if err := t.bumpCount(ctx, companyID, MetricActiveMonth, month, "", dept, office, 1); err != nil {
+			return err
+		}
+	}
+	_, err = t.exec(ctx, `INSERT INTO activity_state (company_id, employee_id, last_day, last_week, last_month)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (company_id, employee_id) DO UPDATE SET
+			last_day = excluded.last_day, last_week = excluded.last_week, last_month = excluded.last_month`,
+		companyID, emp.ID, day, week, month)
+	if err != nil {
+		return fmt.Errorf("save activity: %w", err)
+	}
+	return nil
+}
+
+// DashFilter narrows dashboard queries: days From to To inclusive, and the
+// employees' departments and offices. Empty lists do not narrow; a list
+// holding only NoMatch matches nothing (a filter outside the reader's
+// scope).
+type DashFilter struct {
+	From, To    staffbot.Date
+	Departments []string
+	Offices     []string
+}
+
+// NoMatch stands for a department or office no row has; a filter holding
+// it matches nothing.
+const NoMatch = "\x00"
+
+// placeFilter appends the department and office conditions for columns
+// prefixed with p (such as "e.").
+func (f DashFilter) placeFilter(b *strings.Builder, args []any, p string) []any {
+	// NoMatch never reaches the database: PostgreSQL refuses a NUL.
+	if slices.Contains(f.Departments, NoMatch) || slices.Contains(f.Offices, NoMatch) {
+		b.WriteString(" AND 1 = 0")
+		return args
+	}
+	if len(f.Departments) > 0 {
+		b.WriteString(" AND " + p + "department IN (" + placeholders(len(f.Departments)) + ")")
+		for _, d := range f.Departments {
+			args = append(args, d)
+		}
+	}
+	if len(f.Offices) > 0 {
+		b.WriteString(" AND " + p + "office IN (" + placeholders(len(f.Offices)) + ")")
+		for _, o := range f.Offices {
+			args = append(args, o)
+		}
+	}
+	return args
+}
+
+// DashCount is a counter summed over a day (or week, or month) and,
+// when asked, a channel.
+type DashCount struct {
+	Day     string
+	Channel string
+	N       int64
+}
+
+// SumDashCounts sums a metric per day within the filter, and per channel
+// when byChannel is set, ordered by day and channel. Weekly and monthly
+// metrics are filed under the first day of their week or month, which
+// may fall before From.
+func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID, metric string, f DashFilter, byChannel bool) ([]DashCount, error) {
+	var b strings.Builder
+	cols := "day, ''"
+	if byChannel {
+		cols = "day, channel"
+	}
+	b.WriteString("SELECT " + cols + ", sum(n) FROM dash_counts WHERE company_id = ? AND metric = ? AND day >= ? AND day <= ?")
+	from := f.From
+	switch metric {
+	case MetricActiveWeek:
+		from = WeekStart(f.From)
+	case MetricActiveMonth:
+		from = MonthStart(f.From)
+	}
+	args := []any{companyID, metric, from.String(), f.To.String()}
+	args = f.placeFilter(&b, args, "")
+	b.WriteString(" GROUP BY 1, 2 ORDER BY 1, 2")
+
+	rows, err := s.query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sum %s: %w", metric, err)
+	}
+	defer rows.Close()
+	var out []DashCount
+	for rows.Next() {
+		var c DashCount
+		if err := rows.Scan(&c.Day, &c.Channel, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// TotalDashCount sums a metric over every day before the given one,
+// within the filter's departments and offices.
+func (s *Store) TotalDashCount(ctx context.Context, companyID staffbot.CompanyID, metric string, f DashFilter, before staffbot.Date) (int64, error) {
+	var b strings.Builder
+	b.WriteString("SELECT coalesce(sum(n), 0) FROM dash_counts WHERE company_id = ? AND metric = ? AND day < ?")
+	args := f.placeFilter(&b, []any{companyID, metric, before.String()}, "")
+	var n int64
+	if err := s.queryRow(ctx, b.String(), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("total %s: %w", metric, err)
+	}
+	return n, nil
+}
+
+// CountHeadcount counts the employees on staff on the given day within the
+// filter's departments and offices.
+func (s *Store) CountHeadcount(ctx context.Context, companyID staffbot.CompanyID, f DashFilter, on staffbot.Date) (int64, error) {
+	var b strings.Builder
+	b.WriteString(`SELECT count(*) FROM employees WHERE company_id = ? AND hired_on <= ?
+		AND (dismissed_on IS NULL OR dismissed_on > ?)`)
+	args := f.placeFilter(&b, []any{companyID, on.String(), on.String()}, "")
+	var n int64
+	if err := s.queryRow(ctx, b.String(), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count headcount: %w", err)
+	}
+	return n, nil
+}
+
+// Places lists a company's departments and offices, for filters.
+func (s *Store) Places(ctx context.Context, companyID staffbot.CompanyID) (departments, offices []string, err error) {
+	rows, err := s.query(ctx, "SELECT DISTINCT department, office FROM employees WHERE company_id = ? ORDER BY 1, 2", companyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list places: %w", err)
+	}
+	defer rows.Close()
+	seenD, seenO := map[string]bool{}, map[string]bool{}
+	for rows.Next() {
+		var d, o string
+		if err := rows.Scan(&d, &o); err != nil {
+			return nil, nil, err
+		}
+		if d != "" && !seenD[d] {
+			seenD[d] = true
+			departments = append(departments, d)
+		}
+		if o != "" && !seenO[o] {
+			seenO[o] = true
+			offices = append(offices, o)
+		}
+	}
+	slices.Sort(offices)
+	return departments, offices, rows.Err()
+}

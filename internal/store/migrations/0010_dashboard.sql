@@ -1,0 +1,71 @@
+-- Counters behind the HR dashboards, kept at write time so that a chart
+-- over a year of a large company reads a few thousand rows. One row per
+-- company, metric, day (the company's calendar day; for weekly and monthly
+-- metrics the first day of the week or month), channel and the employee's
+-- department and office at the time. Metrics: invited (an employee's first
+-- invite), registered (an employee's first consent), active_d, active_w,
+-- active_m (employees who wrote to the bot that day, week, month), msg_in
+-- and msg_out (messages by channel). No personal data: counts only.
+CREATE TABLE dash_counts (
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    day TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '',
+    department TEXT NOT NULL DEFAULT '',
+    office TEXT NOT NULL DEFAULT '',
+    n BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (company_id, metric, day, channel, department, office)
+);
+
+-- When each employee was last counted active, so that an employee is
+-- counted once per day, week and month however much they write.
+CREATE TABLE activity_state (
+    company_id BIGINT NOT NULL,
+    employee_id BIGINT NOT NULL,
+    last_day TEXT NOT NULL,
+    last_week TEXT NOT NULL,
+    last_month TEXT NOT NULL,
+    PRIMARY KEY (company_id, employee_id),
+    FOREIGN KEY (company_id, employee_id) REFERENCES employees (company_id, id) ON DELETE CASCADE
+);
+
+-- A company's own view of the scenarios: a shipped scenario it turned off,
+-- or its own uploaded version (source holds the YAML; empty for a shipped
+-- scenario that is only switched on or off).
+CREATE TABLE company_scenarios (
+    id {{id}},
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    scenario TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    source TEXT NOT NULL DEFAULT '',
+    file_name TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL DEFAULT '',
+    UNIQUE (company_id, scenario)
+);
+
+-- Weekly digests for HR: whether a company wants them, and which week's
+-- went out, so that a restart never sends one twice.
+CREATE TABLE report_settings (
+    company_id BIGINT PRIMARY KEY REFERENCES companies (id) ON DELETE CASCADE,
+    digest_enabled INTEGER NOT NULL DEFAULT 1,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE report_digests (
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    week TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    bot_recipients INTEGER NOT NULL DEFAULT 0,
+    email_recipients INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (company_id, week)
+);
+
+-- Onboarding cohorts are employees by hire month; a run is stuck when its
+-- task waits too long; the audit viewer filters by action; the FAQ charts
+-- count questions by time, outcome and article without reading rows.
+CREATE INDEX employees_hired ON employees (company_id, hired_on, dismissed_on, department, office);
+CREATE INDEX employees_department ON employees (company_id, department, office);
+CREATE INDEX tasks_run ON tasks (company_id, run_id, status, created_at);
+CREATE INDEX audit_log_action ON audit_log (company_id, action, seq);
+CREATE INDEX faq_questions_dash ON faq_questions (company_id, created_at, outcome, article_slug, employee_id);
