@@ -27,9 +27,10 @@ const (
 	dataRate     = "hd:rate:" // + ticket id + ":" + 1…5
 )
 
-// draftTTL is how long a started request waits for its text: after it,
-// a message is no longer taken as part of the request.
-const draftTTL = 24 * time.Hour
+// draftTTL is how long a started request (or an addition, or a comment)
+// waits for the employee's message: after it, a message is no longer
+// taken as part of it.
+const draftTTL = time.Hour
 
 // followUpWindow is how long a ticket waiting for the employee takes
 // their plain messages as answers.
@@ -72,8 +73,11 @@ func (s *Service) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company
 		return true, s.button(ctx, tx, e)
 	case in.Kind == channel.KindText && isCommand(in.Text, "/tickets"):
 		return true, s.list(ctx, tx, e)
-	case in.Kind == channel.KindText && strings.HasPrefix(strings.TrimSpace(in.Text), "/"):
-		return false, nil
+	case in.Kind == channel.KindButton, in.Kind == channel.KindText && strings.HasPrefix(strings.TrimSpace(in.Text), "/"):
+		// Another button or command: the employee went elsewhere, so a
+		// request being written is dropped rather than swallowing their
+		// next message.
+		return false, s.dropDraft(ctx, tx, co.ID, emp.ID)
 	case in.Kind != channel.KindText && in.Kind != channel.KindFile:
 		return false, nil
 	}
@@ -174,6 +178,19 @@ func (s *Service) OpenFromEscalation(ctx context.Context, tx *store.Tx, co *staf
 	actor := staffbot.Actor{Kind: staffbot.ActorEmployee, ID: strconv.FormatInt(int64(emp.ID), 10)}
 	return s.open(ctx, tx, openRequest{co: co, emp: emp, cat: cat, text: strings.TrimSpace(text), source: "faq",
 		actor: actor, now: s.Clock.Now()})
+}
+
+// dropDraft forgets a request being written or an addition, keeping a
+// rating's comment, which the employee may still send.
+func (s *Service) dropDraft(ctx context.Context, tx *store.Tx, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID) error {
+	d, err := tx.FindTicketDraft(ctx, companyID, employeeID)
+	if errors.Is(err, staffbot.ErrNotFound) || (err == nil && d.State == store.DraftComment) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.DeleteTicketDraft(ctx, companyID, employeeID)
 }
 
 func isCommand(text, cmd string) bool {

@@ -363,24 +363,35 @@ func (b *Builder) mau(ctx context.Context, q Query) (*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stickiness: the average day of the last month against that month.
-	last := values[len(values)-1]
-	monthFrom := store.MonthStart(q.To)
-	daily, err := b.Store.SumDashCounts(ctx, q.CompanyID, store.MetricActiveDay,
-		store.DashFilter{From: monthFrom, To: q.To, Departments: q.Departments, Offices: q.Offices}, false)
-	if err != nil {
-		return nil, err
+	// The headline month is the last complete one: a month two days old
+	// says little about reach or stickiness.
+	month := store.MonthStart(q.To)
+	if next := BucketMonth.next(month); q.To.AddDays(1) != next {
+		month = staffbot.DateOf(month.In(time.UTC).AddDate(0, -1, 0))
 	}
-	var dauSum float64
-	for _, d := range daily {
-		dauSum += float64(d.N)
+	end := BucketMonth.next(month).AddDays(-1)
+	monthly := store.DashFilter{From: month, To: end, Departments: q.Departments, Offices: q.Offices}
+	var mau, dauSum float64
+	for _, m := range []string{store.MetricActiveMonth, store.MetricActiveDay} {
+		counts, err := b.Store.SumDashCounts(ctx, q.CompanyID, m, monthly, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, cnt := range counts {
+			if m == store.MetricActiveMonth && cnt.Day == month.String() {
+				mau = float64(cnt.N)
+			}
+			if m == store.MetricActiveDay {
+				dauSum += float64(cnt.N)
+			}
+		}
 	}
-	days := float64(daysBetween(monthFrom, q.To) + 1)
+	days := float64(daysBetween(month, end) + 1)
 	c.Summary = []Stat{
-		{Key: "mau", Label: tr(q.Lang, "st.mau"), Value: count(last)},
+		{Key: "mau", Label: tr(q.Lang, "st.mau", monthLabel(q.Lang, month)), Value: count(mau)},
 		{Key: "headcount", Label: tr(q.Lang, "st.headcount"), Value: count(float64(headcount))},
-		{Key: "reach", Label: tr(q.Lang, "st.mau_headcount"), Value: percent(last, float64(headcount))},
-		{Key: "stickiness", Label: tr(q.Lang, "st.stickiness"), Value: percent(dauSum/days, last)},
+		{Key: "reach", Label: tr(q.Lang, "st.mau_headcount"), Value: percent(mau, float64(headcount))},
+		{Key: "stickiness", Label: tr(q.Lang, "st.stickiness"), Value: percent(dauSum/days, mau)},
 	}
 	c.Notes = []string{tr(q.Lang, "note.mau")}
 	return c, nil
@@ -451,8 +462,15 @@ func channelName(lang locale.Lang, ch string) string {
 // cohortStatuses are the stacks of the cohort chart, bottom first.
 var cohortStatuses = []string{store.OnboardingDone, store.OnboardingInProgress, store.OnboardingStuck, store.OnboardingNotStarted}
 
+// minCohorts is how many hire months the cohort chart shows at least:
+// onboarding lasts about three months, so a shorter period says little.
+const minCohorts = 6
+
 func (b *Builder) cohorts(ctx context.Context, q Query) (*Chart, error) {
 	c := &Chart{Kind: "stacked"}
+	if earliest := staffbot.DateOf(store.MonthStart(q.To).In(time.UTC).AddDate(0, 1-minCohorts, 0)); earliest.Before(q.From) {
+		q.From = earliest
+	}
 	index := timeAxis(c, q, BucketMonth)
 	c.XTitle = tr(q.Lang, "x.cohort")
 	counts, err := b.Store.OnboardingCohorts(ctx, q.CompanyID, q.Scenario, q.filter(), q.Now)
@@ -500,8 +518,12 @@ const (
 func (b *Builder) questions(ctx context.Context, q Query) (*Chart, error) {
 	c := &Chart{Kind: "line"}
 	bucket := BucketFor(q.From, q.To)
-	index := timeAxis(c, q, bucket)
-	counts, err := b.Store.FAQCounts(ctx, q.CompanyID, q.filter(), q.Location)
+	timeAxis(c, q, bucket)
+	starts := bucket.starts(q.From, q.To)
+	if len(starts) > 0 && starts[0].Before(q.From) {
+		starts[0] = q.From // a week or month cut by the period counts from its first day
+	}
+	counts, err := b.Store.FAQBucketCounts(ctx, q.CompanyID, q.filter(), q.Location, starts)
 	if err != nil {
 		return nil, err
 	}
@@ -509,23 +531,21 @@ func (b *Builder) questions(ctx context.Context, q Query) (*Chart, error) {
 	unknown := make([]float64, len(c.Keys))
 	toHR := make([]float64, len(c.Keys))
 	var total, nUnknown, nToHR, nHelped float64
-	for _, cnt := range counts {
-		i, ok := index[bucket.start(cnt.Day).String()]
-		if !ok {
-			continue
-		}
-		n := float64(cnt.N)
-		all[i] += n
-		total += n
-		switch cnt.Outcome {
-		case outcomeUnknown:
-			unknown[i] += n
-			nUnknown += n
-		case outcomeToHR:
-			toHR[i] += n
-			nToHR += n
-		case outcomeHelped:
-			nHelped += n
+	for outcome, values := range counts {
+		for i, n := range values {
+			v := float64(n)
+			all[i] += v
+			total += v
+			switch outcome {
+			case outcomeUnknown:
+				unknown[i] += v
+				nUnknown += v
+			case outcomeToHR:
+				toHR[i] += v
+				nToHR += v
+			case outcomeHelped:
+				nHelped += v
+			}
 		}
 	}
 	c.Series = []Series{

@@ -11,7 +11,7 @@ import (
 
 // Size of a drawn chart in SVG units; the page scales it to its width.
 const (
-	svgWidth  = 760
+	svgWidth  = 960
 	svgHeight = 300
 
 	padLeft   = 52
@@ -19,7 +19,7 @@ const (
 	padTop    = 14
 	padBottom = 40
 
-	hbarLabel = 250 // room for article titles in a horizontal bar chart
+	hbarLabel = 300 // room for article titles in a horizontal bar chart
 	hbarRow   = 26
 )
 
@@ -62,18 +62,23 @@ func describe(c *Chart, lang locale.Lang) string {
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// niceMax rounds v up to 1, 2 or 5 times a power of ten.
+// niceMax returns the top of an axis with four equal steps that reaches v:
+// each step 1, 2 or 5 times a power of ten, and at least 1, since most
+// charts count people.
 func niceMax(v float64) float64 {
 	if v <= 0 {
-		return 1
+		return 4
 	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
+	raw := v / 4
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * p
+	for _, m := range []float64{1, 2, 5} {
+		if m*p >= raw {
+			step = m * p
+			break
 		}
 	}
-	return 10 * p
+	return 4 * max(step, 1)
 }
 
 // columnMax is the highest value the y axis must reach.
@@ -209,7 +214,7 @@ func shorten(s string, n int) string {
 func rawNumber(v float64) string { return FormatNumber(v, locale.EN) }
 
 func axisNumber(v float64, pct bool, lang locale.Lang) string {
-	s := FormatNumber(math.Round(v*10)/10, lang)
+	s := FormatNumber(v, lang)
 	if v >= 10000 {
 		s = FormatNumber(math.Round(v/100)/10, lang) + tr(lang, "svg.thousand")
 	}

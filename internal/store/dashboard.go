@@ -67,12 +67,19 @@ func MonthStart(d staffbot.Date) staffbot.Date {
 	return staffbot.Date{Year: d.Year, Month: d.Month, Day: 1}
 }
 
-// bumpCount adds n to a counter.
+// allPlaces stands for every department or every office in dash_counts.
+const allPlaces = "\x01"
+
+// bumpCount adds n to a counter of the employee's department and office,
+// and to the rows that sum the department, the office and the company.
 func (t *Tx) bumpCount(ctx context.Context, companyID staffbot.CompanyID, metric, day, channel, department, office string, n int64) error {
-	_, err := t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, day, channel, department, office, n)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (company_id, metric, day, channel, department, office) DO UPDATE SET n = dash_counts.n + excluded.n`,
-		companyID, metric, day, channel, department, office, n)
+	_, err := t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, department, office, day, channel, n)
+		VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (company_id, metric, department, office, day, channel) DO UPDATE SET n = dash_counts.n + excluded.n`,
+		companyID, metric, department, office, day, channel, n,
+		companyID, metric, department, allPlaces, day, channel, n,
+		companyID, metric, allPlaces, office, day, channel, n,
+		companyID, metric, allPlaces, allPlaces, day, channel, n)
 	if err != nil {
 		return fmt.Errorf("count %s: %w", metric, err)
 	}
@@ -130,27 +137,21 @@ func (t *Tx) countForEmployee(ctx context.Context, companyID staffbot.CompanyID,
 
 // countMessageOut counts an outgoing message under its channel and, when
 // it goes to an employee's account, the employee's department and office.
-// One statement, since it runs for every message queued.
 func (t *Tx) countMessageOut(ctx context.Context, companyID staffbot.CompanyID, accountID *int64, kind staffbot.ChannelKind, now time.Time) error {
 	loc, err := t.companyLocation(ctx, companyID)
 	if err != nil {
 		return err
 	}
-	day := staffbot.DateOf(now.In(loc)).String()
-	if accountID == nil {
-		return t.bumpCount(ctx, companyID, MetricMessagesOut, day, string(kind), "", "", 1)
+	var dept, office string
+	if accountID != nil {
+		err := t.queryRow(ctx, `SELECT e.department, e.office FROM channel_accounts a
+			JOIN employees e ON e.company_id = a.company_id AND e.id = a.employee_id
+			WHERE a.company_id = ? AND a.id = ?`, companyID, *accountID).Scan(&dept, &office)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("count outgoing message: %w", err)
+		}
 	}
-	// SQLite needs the WHERE to tell the upsert clause from a join.
-	_, err = t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, day, channel, department, office, n)
-		SELECT ?, ?, ?, ?, coalesce(max(e.department), ''), coalesce(max(e.office), ''), 1
-		FROM channel_accounts a JOIN employees e ON e.company_id = a.company_id AND e.id = a.employee_id
-		WHERE a.company_id = ? AND a.id = ?
-		ON CONFLICT (company_id, metric, day, channel, department, office) DO UPDATE SET n = dash_counts.n + 1`,
-		companyID, MetricMessagesOut, day, string(kind), companyID, *accountID)
-	if err != nil {
-		return fmt.Errorf("count outgoing message: %w", err)
-	}
-	return nil
+	return t.bumpCount(ctx, companyID, MetricMessagesOut, staffbot.DateOf(now.In(loc)).String(), string(kind), dept, office, 1)
 }
 
 // RecordActivity counts a message an employee wrote to the bot, and the
@@ -237,6 +238,31 @@ func (f DashFilter) placeFilter(b *strings.Builder, args []any, p string) []any 
 	return args
 }
 
+// countSlice appends the condition that picks the counter rows of the
+// filter's departments and offices: the company's, a department's or an
+// office's sums when the filter leaves the other open.
+func (f DashFilter) countSlice(b *strings.Builder, args []any) []any {
+	if slices.Contains(f.Departments, NoMatch) || slices.Contains(f.Offices, NoMatch) {
+		b.WriteString(" AND 1 = 0")
+		return args
+	}
+	for _, part := range []struct {
+		column string
+		values []string
+	}{{"department", f.Departments}, {"office", f.Offices}} {
+		if len(part.values) == 0 {
+			b.WriteString(" AND " + part.column + " = ?")
+			args = append(args, allPlaces)
+			continue
+		}
+		b.WriteString(" AND " + part.column + " IN (" + placeholders(len(part.values)) + ")")
+		for _, v := range part.values {
+			args = append(args, v)
+		}
+	}
+	return args
+}
+
 // DashCount is a counter summed over a day (or week, or month) and,
 // when asked, a channel.
 type DashCount struct {
@@ -255,7 +281,8 @@ func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID,
 	if byChannel {
 		cols = "day, channel"
 	}
-	b.WriteString("SELECT " + cols + ", sum(n) FROM dash_counts WHERE company_id = ? AND metric = ? AND day >= ? AND day <= ?")
+	b.WriteString("SELECT " + cols + ", sum(n) FROM dash_counts WHERE company_id = ? AND metric = ?")
+	args := f.countSlice(&b, []any{companyID, metric})
 	from := f.From
 	switch metric {
 	case MetricActiveWeek:
@@ -263,8 +290,8 @@ func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID,
 	case MetricActiveMonth:
 		from = MonthStart(f.From)
 	}
-	args := []any{companyID, metric, from.String(), f.To.String()}
-	args = f.placeFilter(&b, args, "")
+	b.WriteString(" AND day >= ? AND day <= ?")
+	args = append(args, from.String(), f.To.String())
 	b.WriteString(" GROUP BY 1, 2 ORDER BY 1, 2")
 
 	rows, err := s.query(ctx, b.String(), args...)
@@ -287,8 +314,10 @@ func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID,
 // within the filter's departments and offices.
 func (s *Store) TotalDashCount(ctx context.Context, companyID staffbot.CompanyID, metric string, f DashFilter, before staffbot.Date) (int64, error) {
 	var b strings.Builder
-	b.WriteString("SELECT coalesce(sum(n), 0) FROM dash_counts WHERE company_id = ? AND metric = ? AND day < ?")
-	args := f.placeFilter(&b, []any{companyID, metric, before.String()}, "")
+	b.WriteString("SELECT coalesce(sum(n), 0) FROM dash_counts WHERE company_id = ? AND metric = ?")
+	args := f.countSlice(&b, []any{companyID, metric})
+	b.WriteString(" AND day < ?")
+	args = append(args, before.String())
 	var n int64
 	if err := s.queryRow(ctx, b.String(), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("total %s: %w", metric, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -375,6 +376,19 @@ func dayBounds(f DashFilter, loc *time.Location) (from, to int64, offset int64) 
 	return millis(start), millis(f.To.AddDays(1).In(loc)), int64(off) * 1000
 }
 
+// instant returns the SQL for an instant bound of a range over a large
+// table: a placeholder with its argument, or on PostgreSQL the number
+// itself, so that each query is planned for its own range. A prepared
+// statement's generic plan, which PostgreSQL switches to after five runs,
+// takes a year of questions for a few hundred rows and walks them through
+// the wrong index, taking several times longer than a scan.
+func (s *Store) instant(ms int64, args []any) (string, []any) {
+	if s.dialect == Postgres {
+		return strconv.FormatInt(ms, 10), args
+	}
+	return "?", append(args, ms)
+}
+
 // askerFilter appends the condition that keeps questions of employees in
 // the filter's departments and offices.
 func (f DashFilter) askerFilter(b *strings.Builder, args []any, companyID staffbot.CompanyID) []any {
@@ -391,10 +405,13 @@ func (f DashFilter) askerFilter(b *strings.Builder, args []any, companyID staffb
 // zone and outcome.
 func (s *Store) FAQCounts(ctx context.Context, companyID staffbot.CompanyID, f DashFilter, loc *time.Location) ([]FAQCount, error) {
 	from, to, off := dayBounds(f, loc)
+	args := []any{off, companyID}
+	lo, args := s.instant(from, args)
+	hi, args := s.instant(to, args)
 	var b strings.Builder
 	b.WriteString(`SELECT (q.created_at + ?) / 86400000, q.outcome, count(*) FROM faq_questions q
-		WHERE q.company_id = ? AND q.created_at >= ? AND q.created_at < ?`)
-	args := f.askerFilter(&b, []any{off, companyID, from, to}, companyID)
+		WHERE q.company_id = ? AND q.created_at >= ` + lo + ` AND q.created_at < ` + hi)
+	args = f.askerFilter(&b, args, companyID)
 	b.WriteString(" GROUP BY 1, 2 ORDER BY 1, 2")
 
 	rows, err := s.query(ctx, b.String(), args...)
@@ -417,6 +434,70 @@ func (s *Store) FAQCounts(ctx context.Context, companyID staffbot.CompanyID, f D
 	return out, rows.Err()
 }
 
+// faqOutcomes are the outcomes FAQBucketCounts counts one by one.
+var faqOutcomes = []string{FAQAnswered, FAQGenerating, FAQOffered, FAQUnknown, FAQHelped, FAQDisliked, FAQToHR}
+
+// FAQBucketCounts counts the questions asked in each period that starts on
+// a day of starts (in loc) and ends where the next starts, the last at the
+// end of f.To, by outcome. On SQLite without a place filter every count is
+// a range of the outcome index, which a year of a large company's
+// questions answers in tens of milliseconds, where grouping them by day
+// would sort them all; otherwise the questions are grouped by day in one
+// query (FAQCounts), which PostgreSQL does with a parallel scan.
+func (s *Store) FAQBucketCounts(ctx context.Context, companyID staffbot.CompanyID, f DashFilter, loc *time.Location, starts []staffbot.Date) (map[string][]int64, error) {
+	out := map[string][]int64{}
+	if len(starts) == 0 {
+		return out, nil
+	}
+	index := map[string]int{}
+	for i, d := range starts {
+		index[d.String()] = i
+	}
+	if len(f.Departments) > 0 || len(f.Offices) > 0 || s.dialect == Postgres {
+		counts, err := s.FAQCounts(ctx, companyID, f, loc)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range counts {
+			i := len(starts) - 1
+			for i > 0 && c.Day.Before(starts[i]) {
+				i--
+			}
+			if c.Day.Before(starts[0]) {
+				continue
+			}
+			if out[c.Outcome] == nil {
+				out[c.Outcome] = make([]int64, len(starts))
+			}
+			out[c.Outcome][i] += c.N
+		}
+		return out, nil
+	}
+
+	bounds := make([]int64, len(starts)+1)
+	for i, d := range starts {
+		bounds[i] = millis(d.In(loc))
+	}
+	bounds[len(starts)] = millis(f.To.AddDays(1).In(loc))
+	for _, outcome := range faqOutcomes {
+		values := make([]int64, len(starts))
+		var any bool
+		for i := range starts {
+			err := s.queryRow(ctx, `SELECT count(*) FROM faq_questions
+				WHERE company_id = ? AND outcome = ? AND created_at >= ? AND created_at < ?`,
+				companyID, outcome, bounds[i], bounds[i+1]).Scan(&values[i])
+			if err != nil {
+				return nil, fmt.Errorf("count %s questions: %w", outcome, err)
+			}
+			any = any || values[i] > 0
+		}
+		if any {
+			out[outcome] = values
+		}
+	}
+	return out, nil
+}
+
 // ArticleCount is how often the bot answered with a knowledge-base
 // article.
 type ArticleCount struct {
@@ -429,10 +510,13 @@ type ArticleCount struct {
 // the period, most used first.
 func (s *Store) TopFAQArticles(ctx context.Context, companyID staffbot.CompanyID, f DashFilter, loc *time.Location, limit int) ([]ArticleCount, error) {
 	from, to, _ := dayBounds(f, loc)
+	args := []any{companyID}
+	lo, args := s.instant(from, args)
+	hi, args := s.instant(to, args)
 	var b strings.Builder
 	b.WriteString(`SELECT q.article_slug, count(*) FROM faq_questions q
-		WHERE q.company_id = ? AND q.created_at >= ? AND q.created_at < ? AND q.article_slug <> ''`)
-	args := f.askerFilter(&b, []any{companyID, from, to}, companyID)
+		WHERE q.company_id = ? AND q.created_at >= ` + lo + ` AND q.created_at < ` + hi + ` AND q.article_slug <> ''`)
+	args = f.askerFilter(&b, args, companyID)
 	b.WriteString(fmt.Sprintf(" GROUP BY q.article_slug ORDER BY 2 DESC, 1 LIMIT %d", limit))
 
 	rows, err := s.query(ctx, b.String(), args...)

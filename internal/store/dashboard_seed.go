@@ -240,12 +240,21 @@ func (s *Store) SeedActivity(ctx context.Context, companyID staffbot.CompanyID, 
 		if err := tx.bulkInsert(ctx, "faq_questions", "company_id, employee_id, text_sealed, terms, band, article_slug, confidence, outcome, created_at", questions); err != nil {
 			return err
 		}
-		var rows [][]any
+		// Each count also goes to its department's, office's and the
+		// company's sums, as bumpCount does.
+		sums := map[[5]string]int64{}
 		for k, n := range counts {
+			metric, day, channel, dept, office := k[0], k[1], k[2], k[3], k[4]
+			for _, place := range [][2]string{{dept, office}, {dept, allPlaces}, {allPlaces, office}, {allPlaces, allPlaces}} {
+				sums[[5]string{metric, place[0], place[1], day, channel}] += n
+			}
+		}
+		rows := make([][]any, 0, len(sums))
+		for k, n := range sums {
 			rows = append(rows, []any{companyID, k[0], k[1], k[2], k[3], k[4], n})
 		}
 		rep.Counters = len(rows)
-		if err := tx.bulkInsert(ctx, "dash_counts", "company_id, metric, day, channel, department, office, n", rows); err != nil {
+		if err := tx.bulkInsert(ctx, "dash_counts", "company_id, metric, department, office, day, channel, n", rows); err != nil {
 			return err
 		}
 		var arts [][]any
@@ -263,6 +272,12 @@ func (s *Store) SeedActivity(ctx context.Context, companyID staffbot.CompanyID, 
 		if err := s.seedRuns(ctx, companyID, o, rng, emps, first, loc, rep); err != nil {
 			return nil, err
 		}
+	}
+	// Fresh statistics, as a database that grew over a year would have
+	// (PostgreSQL's autovacuum keeps them); without them the planner
+	// takes the bulk-loaded tables for empty ones.
+	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	return rep, nil
 }
@@ -287,14 +302,17 @@ func (s *Store) seedRuns(ctx context.Context, companyID staffbot.CompanyID, o Se
 		days := daysFrom(e.hired, o.Today)
 		step := min(len(o.Steps)-1, max(0, (days+3)*len(o.Steps)/97))
 		p := plan{e: e, step: step, state: RunWaiting}
-		switch x := rng.Float64(); {
+		// One in every twenty runs under way is stuck in each way HR
+		// sees: a failed step, a question left unanswered, a task left
+		// open.
+		switch k := len(plans) % 20; {
 		case days >= 93:
 			p.state, p.step = RunDone, len(o.Steps)-1
-		case x < 0.02:
+		case k == 3:
 			p.state, p.stuck = RunFailed, "failed"
-		case x < 0.06:
+		case k == 8:
 			p.state, p.stuck = RunAsking, "question"
-		case x < 0.10:
+		case k == 13:
 			p.stuck = "task"
 		}
 		started := millis(e.hired.AddDays(-3).In(loc).Add(10 * time.Hour))
@@ -413,8 +431,9 @@ func (s *Store) seedEmployees(ctx context.Context, companyID staffbot.CompanyID,
 				dismissed = sql.NullString{String: d.String(), Valid: true}
 			}
 		}
-		rows = append(rows, []any{companyID, fmt.Sprintf("S%06d", i+1), fmt.Sprintf("Сотрудник Тестовый %d", i+1),
-			"Специалист", depts[rng.IntN(len(depts))], offices[rng.IntN(len(offices))], hired.String(), dismissed, now, now})
+		rows = append(rows, []any{companyID, fmt.Sprintf("S%06d", i+1), seedName(rng),
+			seedPositions[rng.IntN(len(seedPositions))], depts[rng.IntN(len(depts))], offices[rng.IntN(len(offices))],
+			hired.String(), dismissed, now, now})
 	}
 	err := s.InTx(ctx, func(tx *Tx) error {
 		return tx.bulkInsert(ctx, "employees",
@@ -507,6 +526,30 @@ func (s *Store) seedSealedQuestion(ctx context.Context, companyID staffbot.Compa
 		return err
 	})
 	return sealed, err
+}
+
+// Parts of synthetic names: surnames with their feminine forms, given
+// names and patronymics.
+var (
+	seedSurnames = [][2]string{{"Смирнов", "Смирнова"}, {"Кузнецов", "Кузнецова"}, {"Попов", "Попова"}, {"Васильев", "Васильева"},
+		{"Соколов", "Соколова"}, {"Михайлов", "Михайлова"}, {"Новиков", "Новикова"}, {"Фёдоров", "Фёдорова"}, {"Морозов", "Морозова"},
+		{"Волков", "Волкова"}, {"Алексеев", "Алексеева"}, {"Лебедев", "Лебедева"}, {"Семёнов", "Семёнова"}, {"Егоров", "Егорова"},
+		{"Павлов", "Павлова"}, {"Козлов", "Козлова"}, {"Степанов", "Степанова"}, {"Николаев", "Николаева"}, {"Орлов", "Орлова"},
+		{"Андреев", "Андреева"}, {"Макаров", "Макарова"}, {"Никитин", "Никитина"}, {"Захаров", "Захарова"}, {"Зайцев", "Зайцева"}}
+	seedMen         = []string{"Александр", "Дмитрий", "Максим", "Сергей", "Андрей", "Алексей", "Артём", "Илья", "Кирилл", "Михаил", "Никита", "Иван"}
+	seedWomen       = []string{"Анна", "Мария", "Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Екатерина", "Светлана", "Юлия", "Дарья", "Алина"}
+	seedPatronymics = [][2]string{{"Александрович", "Александровна"}, {"Сергеевич", "Сергеевна"}, {"Андреевич", "Андреевна"},
+		{"Викторович", "Викторовна"}, {"Игоревич", "Игоревна"}, {"Олегович", "Олеговна"}, {"Павлович", "Павловна"}, {"Юрьевич", "Юрьевна"}}
+	seedPositions = []string{"Специалист", "Менеджер", "Инженер", "Аналитик", "Кладовщик", "Бухгалтер", "Оператор", "Ведущий специалист"}
+)
+
+func seedName(rng *rand.Rand) string {
+	g := rng.IntN(2)
+	given := seedMen[rng.IntN(len(seedMen))]
+	if g == 1 {
+		given = seedWomen[rng.IntN(len(seedWomen))]
+	}
+	return seedSurnames[rng.IntN(len(seedSurnames))][g] + " " + given + " " + seedPatronymics[rng.IntN(len(seedPatronymics))][g]
 }
 
 func seedHash(rng *rand.Rand) string {

@@ -377,6 +377,34 @@ func TestDashboard(t *testing.T) {
 			if questions != int64(rep.Questions) {
 				t.Errorf("questions counted = %d, want %d", questions, rep.Questions)
 			}
+			// Counting by index ranges and by grouping agree.
+			starts := []staffbot.Date{all.From, day("2025-12-01"), day("2026-02-01")}
+			byRange, err := s.FAQBucketCounts(t.Context(), co.ID, all, loc, starts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			depts, _, err := s.Places(t.Context(), co.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			everyDept := all
+			everyDept.Departments = depts
+			byGroup, err := s.FAQBucketCounts(t.Context(), co.ID, everyDept, loc, starts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ranged int64
+			for outcome, values := range byRange {
+				if !slices.Equal(values, byGroup[outcome]) {
+					t.Errorf("%s by range %v, by group %v", outcome, values, byGroup[outcome])
+				}
+				for _, n := range values {
+					ranged += n
+				}
+			}
+			if ranged != questions {
+				t.Errorf("questions by range = %d, want %d", ranged, questions)
+			}
 			top, err := s.TopFAQArticles(t.Context(), co.ID, all, loc, 5)
 			if err != nil || len(top) != 1 || top[0].Title != "Отпуск" {
 				t.Errorf("top articles = %+v, %v", top, err)

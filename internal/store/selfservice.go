@@ -14,8 +14,8 @@ import (
 
 // Statuses of a self-service request. A request is a draft while the bot
 // asks its questions and submitted until the accounting system has been
-// asked live about the employee. One the system fulfils then goes in
-// progress and closed; one for HR goes new (in HR's queue), in progress
+// asked live about the employee. A request the system fulfils then goes
+// in progress and closed; one for HR goes new (in HR's queue), in progress
 // once an HR person takes it, ready when the employee has been told it is
 // done, and closed at the end, whatever the outcome.
 const (

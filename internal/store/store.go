@@ -187,10 +187,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Also when fn panics: an open transaction would keep its row locks,
+	// and every writer waiting on them, until ctx ends.
+	defer sqlTx.Rollback()
 	tx := &Tx{tx: sqlTx, s: s}
 
 	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

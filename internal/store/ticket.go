@@ -346,16 +346,20 @@ func (s *Store) TicketLastSeq(ctx context.Context, companyID staffbot.CompanyID,
 	return seq, fromMillis(updated), nil
 }
 
-// TicketsChangedAt returns when any ticket of the company last changed.
-func (s *Store) TicketsChangedAt(ctx context.Context, companyID staffbot.CompanyID) (time.Time, error) {
-	var at sql.NullInt64
-	if err := s.queryRow(ctx, "SELECT max(updated_at) FROM tickets WHERE company_id = ?", companyID).Scan(&at); err != nil {
-		return time.Time{}, err
+// TicketsVersion returns a value that changes whenever a ticket of the
+// company is added, removed or given a message (every change of a ticket
+// adds one, events included), whatever the clock says.
+func (s *Store) TicketsVersion(ctx context.Context, companyID staffbot.CompanyID) (string, error) {
+	var (
+		n        int64
+		seq, upd sql.NullInt64
+	)
+	err := s.queryRow(ctx, "SELECT count(*), sum(last_seq), max(updated_at) FROM tickets WHERE company_id = ?", companyID).
+		Scan(&n, &seq, &upd)
+	if err != nil {
+		return "", err
 	}
-	if !at.Valid {
-		return time.Time{}, nil
-	}
-	return fromMillis(at.Int64), nil
+	return fmt.Sprintf("%d:%d:%d", n, seq.Int64, upd.Int64), nil
 }
 
 // TicketFilter picks tickets for a queue. Zero fields do not narrow.

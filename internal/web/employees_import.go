@@ -126,7 +126,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		v.Error = v.T("imp.no_file")
 		v.Data = importData{}
-		s.render(w, r, http.StatusUnprocessableEntity, "employees_import", v)
+		s.render(w, r, http.StatusOK, "employees_import", v)
 		return
 	}
 	defer file.Close()
@@ -169,20 +169,19 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	d.More = max(0, len(rows)-previewRows)
 
-	status := http.StatusOK
+	// A file with problems is shown with them on an ordinary page (200):
+	// browsers log 4xx answers as errors, and this is no error of the page.
 	switch {
 	case len(d.Problems) > 0:
-		status = http.StatusUnprocessableEntity
 		v.Error = v.T("imp.has_problems", len(d.Problems))
 	case len(rows) == 0:
-		status = http.StatusUnprocessableEntity
 		v.Error = v.T("imp.empty")
 	default:
 		d.Token = keepPending(&pendingImport{companyID: p.CompanyID, userID: p.UserID, fileName: header.Filename,
 			rows: in, created: s.clock.Now()}, s.clock.Now())
 	}
 	v.Data = d
-	s.render(w, r, status, "employees_import", v)
+	s.render(w, r, http.StatusOK, "employees_import", v)
 }
 
 func dateText(d staffbot.Date) string {
@@ -204,7 +203,7 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 	if pi == nil {
 		v.Error = v.T("imp.expired")
 		v.Data = importData{}
-		s.render(w, r, http.StatusGone, "employees_import", v)
+		s.render(w, r, http.StatusOK, "employees_import", v)
 		return
 	}
 	sum, err := s.auth.Store().UpsertEmployees(actorContext(r.Context(), p), p.CompanyID, pi.rows, s.clock.Now())

@@ -147,7 +147,7 @@ func (s *Server) saveCompany(w http.ResponseWriter, r *http.Request) {
 	err := s.auth.Store().UpdateCompanyProfile(actorContext(r.Context(), p), p.CompanyID,
 		r.PostFormValue("name"), r.PostFormValue("time_zone"), s.clock.Now())
 	if errors.Is(err, staffbot.ErrInvalid) {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, "set.company.invalid", "", nil)
+		s.renderSettings(w, r, http.StatusOK, "set.company.invalid", "", nil)
 		return
 	}
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *Server) checkToken(ctx context.Context, token string) (*telegram.User, 
 func (s *Server) testTelegram(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "set.title")
 	if v.Company == nil || v.Company.TelegramToken == "" {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, "set.tg.none", "", nil)
+		s.renderSettings(w, r, http.StatusOK, "set.tg.none", "", nil)
 		return
 	}
 	me, errKey := s.checkToken(r.Context(), v.Company.TelegramToken)
@@ -202,12 +202,12 @@ func (s *Server) saveTelegram(w http.ResponseWriter, r *http.Request) {
 	p := current(r).Principal
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" || strings.ContainsAny(token, " /?#") || v.Company == nil {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, "set.tg.bad_token", "", nil)
+		s.renderSettings(w, r, http.StatusOK, "set.tg.bad_token", "", nil)
 		return
 	}
 	me, errKey := s.checkToken(r.Context(), token)
 	if me == nil {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, errKey, "", nil)
+		s.renderSettings(w, r, http.StatusOK, errKey, "", nil)
 		return
 	}
 	secret := v.Company.TelegramWebhookSecret
@@ -226,13 +226,13 @@ func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) {
 	audit, err1 := strconv.Atoi(r.PostFormValue("audit_days"))
 	anon, err2 := strconv.Atoi(r.PostFormValue("anonymize_after_days"))
 	if err1 != nil || err2 != nil {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, "set.ret.invalid", "", nil)
+		s.renderSettings(w, r, http.StatusOK, "set.ret.invalid", "", nil)
 		return
 	}
 	err := s.auth.Store().SetRetention(actorContext(r.Context(), p), p.CompanyID,
 		store.Retention{AuditDays: audit, AnonymizeAfterDays: anon}, s.clock.Now())
 	if errors.Is(err, staffbot.ErrInvalid) {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, "set.ret.invalid", "", nil)
+		s.renderSettings(w, r, http.StatusOK, "set.ret.invalid", "", nil)
 		return
 	}
 	if err != nil {

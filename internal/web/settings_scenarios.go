@@ -146,7 +146,7 @@ func (s *Server) uploadScenario(w http.ResponseWriter, r *http.Request) {
 	}
 	file, header, err := r.FormFile("file")
 	if err != nil {
-		s.renderScenarios(w, r, http.StatusUnprocessableEntity, "scn.no_file", "", scenariosData{})
+		s.renderScenarios(w, r, http.StatusOK, "scn.no_file", "", scenariosData{})
 		return
 	}
 	defer file.Close()
@@ -158,7 +158,7 @@ func (s *Server) uploadScenario(w http.ResponseWriter, r *http.Request) {
 	d := scenariosData{FileName: header.Filename}
 	if len(data) > maxScenarioFile {
 		d.Problems = []problemView{{Message: tr(s.lang(r), "scn.too_big")}}
-		s.renderScenarios(w, r, http.StatusUnprocessableEntity, "scn.has_problems", "", d)
+		s.renderScenarios(w, r, http.StatusOK, "scn.has_problems", "", d)
 		return
 	}
 	sc, err := scenario.Parse(header.Filename, data)
@@ -172,11 +172,11 @@ func (s *Server) uploadScenario(w http.ResponseWriter, r *http.Request) {
 			}
 			d.Problems = append(d.Problems, problemView{Line: pr.Line, Message: msg})
 		}
-		s.renderScenarios(w, r, http.StatusUnprocessableEntity, "scn.has_problems", "", d)
+		s.renderScenarios(w, r, http.StatusOK, "scn.has_problems", "", d)
 		return
 	case err != nil:
 		d.Problems = []problemView{{Message: err.Error()}}
-		s.renderScenarios(w, r, http.StatusUnprocessableEntity, "scn.has_problems", "", d)
+		s.renderScenarios(w, r, http.StatusOK, "scn.has_problems", "", d)
 		return
 	}
 	cs := &store.CompanyScenario{CompanyID: p.CompanyID, Scenario: sc.ID, Source: string(data),

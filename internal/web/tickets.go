@@ -232,6 +232,7 @@ type tkQueueData struct {
 	Rows                          []tkQueueRow
 	More                          bool
 	Limit                         int
+	Version                       string
 }
 
 // tkQueueLimit is how many tickets the queue page shows.
@@ -253,6 +254,10 @@ func (h *ticketPages) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if d.Version, err = h.s.auth.Store().TicketsVersion(r.Context(), p.CompanyID); err != nil {
+		h.s.failFor(w, r, err)
+		return
+	}
 	f := helpdesk.Filter{Assignee: d.Assignee, Search: d.Q, Escalated: d.Escalated, Limit: tkQueueLimit + 1}
 	switch d.Status {
 	case "active":

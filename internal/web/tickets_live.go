@@ -179,15 +179,15 @@ func (h *ticketPages) events(w http.ResponseWriter, r *http.Request) {
 // changes, so the queue page can fetch itself again.
 func (h *ticketPages) queueStream(w http.ResponseWriter, r *http.Request) {
 	p := tkPrincipal(r)
-	changedAt := func() (time.Time, error) { return h.s.auth.Store().TicketsChangedAt(r.Context(), p.CompanyID) }
+	version := func() (string, error) { return h.s.auth.Store().TicketsVersion(r.Context(), p.CompanyID) }
 	if !tkWantsStream(r) {
-		at, err := changedAt()
+		v, err := version()
 		if err != nil {
 			h.s.failFor(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		json.NewEncoder(w).Encode(map[string]any{"changed_at": at})
+		json.NewEncoder(w).Encode(map[string]any{"version": v})
 		return
 	}
 	wake, stop := h.hd.Subscribe(p.CompanyID)
@@ -202,26 +202,30 @@ func (h *ticketPages) queueStream(w http.ResponseWriter, r *http.Request) {
 	end := time.NewTimer(tkStreamFor)
 	defer end.Stop()
 
-	seen, err := changedAt()
-	if err != nil {
-		return
-	}
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-end.C:
-			return
-		case <-wake:
-		case <-poll.C:
+	// The page says what it showed, so a change between rendering it and
+	// connecting is not missed.
+	seen := r.URL.Query().Get("v")
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-end.C:
+				return
+			case <-wake:
+			case <-poll.C:
+			}
 		}
-		at, err := changedAt()
+		v, err := version()
 		if err != nil {
 			return
 		}
-		if at.After(seen) {
-			seen = at
-			if err := tkWriteEvent(w, "", "changed", map[string]any{"at": at}); err != nil {
+		if seen == "" {
+			seen = v
+		}
+		if v != seen {
+			seen = v
+			if err := tkWriteEvent(w, "", "changed", map[string]any{"version": v}); err != nil {
 				return
 			}
 			flusher.Flush()

@@ -46,6 +46,10 @@ var ticketTexts = map[string][2]string{
 	"tickets.internal":     {"Внутренняя заметка (сотрудник её не увидит)", "Internal note (the employee never sees it)"},
 	"tickets.after":        {"Статус после ответа", "Status after the reply"},
 	"tickets.send":         {"Отправить", "Send"},
+	"tickets.sensitive": {
+		"Ответ уйдёт в мессенджер сотрудника. Не пишите в нём сведений о зарплате, здоровье, паспортных данных — такие документы выдаются защищённой ссылкой.",
+		"The reply goes to the employee's messenger. Do not put pay, health or passport details in it; such documents go out as secure links.",
+	},
 	"tickets.saved":        {"Шаблон ответа", "Saved reply"},
 	"tickets.saved_none":   {"— выбрать —", "— choose —"},
 	"tickets.change":       {"Изменить", "Change"},

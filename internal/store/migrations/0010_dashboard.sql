@@ -1,20 +1,24 @@
 -- Counters behind the HR dashboards, kept at write time so that a chart
--- over a year of a large company reads a few thousand rows. One row per
--- company, metric, day (the company's calendar day; for weekly and monthly
--- metrics the first day of the week or month), channel and the employee's
--- department and office at the time. Metrics: invited (an employee's first
--- invite), registered (an employee's first consent), active_d, active_w,
--- active_m (employees who wrote to the bot that day, week, month), msg_in
--- and msg_out (messages by channel). No personal data: counts only.
+-- over a year of a large company reads a few hundred rows. One row per
+-- company, metric, the employee's department and office at the time, day
+-- (the company's calendar day; for weekly and monthly metrics the first day
+-- of the week or month) and channel. Every event also counts in the rows
+-- of its department for all offices, its office for all departments, and
+-- the whole company, whose department or office is "\x01" (store.allPlaces),
+-- so that any filter reads one contiguous range. Metrics: invited (an
+-- employee's first invite), registered (an employee's first consent),
+-- active_d, active_w, active_m (employees who wrote to the bot that day,
+-- week, month), msg_in and msg_out (messages by channel). No personal data:
+-- counts only.
 CREATE TABLE dash_counts (
     company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     metric TEXT NOT NULL,
-    day TEXT NOT NULL,
-    channel TEXT NOT NULL DEFAULT '',
     department TEXT NOT NULL DEFAULT '',
     office TEXT NOT NULL DEFAULT '',
+    day TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '',
     n BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (company_id, metric, day, channel, department, office)
+    PRIMARY KEY (company_id, metric, department, office, day, channel)
 );
 
 -- When each employee was last counted active, so that an employee is
@@ -63,9 +67,12 @@ CREATE TABLE report_digests (
 
 -- Onboarding cohorts are employees by hire month; a run is stuck when its
 -- task waits too long; the audit viewer filters by action; the FAQ charts
--- count questions by time, outcome and article without reading rows.
+-- count questions by time, outcome and article from indexes alone.
 CREATE INDEX employees_hired ON employees (company_id, hired_on, dismissed_on, department, office);
 CREATE INDEX employees_department ON employees (company_id, department, office);
 CREATE INDEX tasks_run ON tasks (company_id, run_id, status, created_at);
 CREATE INDEX audit_log_action ON audit_log (company_id, action, seq);
 CREATE INDEX faq_questions_dash ON faq_questions (company_id, created_at, outcome, article_slug, employee_id);
+CREATE INDEX faq_questions_outcome ON faq_questions (company_id, outcome, created_at);
+-- The employee list is sorted by name.
+CREATE INDEX employees_name ON employees (company_id, full_name, personnel_number);
