@@ -346,24 +346,43 @@ func (s *Store) VerifyAudit(ctx context.Context, companyID staffbot.CompanyID) (
 		headSeq, anchor  int64
 		headHash, anchHa string
 	}
-	err := s.queryRow(ctx, "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chains WHERE company_id = ?",
-		companyID).Scan(&chain.headSeq, &chain.headHash, &chain.anchor, &chain.anchHa)
-	switch {
-	case err == nil:
-		chain.found = true
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, err
-	}
-	rep.AnchorSeq, rep.HeadSeq, rep.HeadHash = chain.anchor, chain.headSeq, chain.headHash
-
 	key, err := s.auditKey(ctx, companyID)
 	if err != nil {
 		return nil, err
 	}
-	var n int
-	if err := s.queryRow(ctx, "SELECT count(*) FROM audit_log WHERE company_id = ?", companyID).Scan(&n); err != nil {
+
+	// The head and the records are read in one snapshot: a running server
+	// appends records and moves the head in one transaction, and reading
+	// them apart would see one without the other.
+	var rows []*auditRow
+	err = s.snapshot(ctx, func(tx *Tx) error {
+		err := tx.queryRow(ctx, "SELECT head_seq, head_hash, anchor_seq, anchor_hash FROM audit_chains WHERE company_id = ?",
+			companyID).Scan(&chain.headSeq, &chain.headHash, &chain.anchor, &chain.anchHa)
+		switch {
+		case err == nil:
+			chain.found = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		rs, err := tx.query(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE company_id = ? ORDER BY seq", companyID)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			r, err := scanAuditRow(rs)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return rs.Err()
+	})
+	if err != nil {
 		return nil, err
 	}
+	rep.AnchorSeq, rep.HeadSeq, rep.HeadHash = chain.anchor, chain.headSeq, chain.headHash
+	n := len(rows)
 	switch {
 	case !chain.found && n == 0 && key == nil:
 		// A company from before the audit log, never changed since, has
@@ -380,21 +399,9 @@ func (s *Store) VerifyAudit(ctx context.Context, companyID staffbot.CompanyID) (
 		return rep, nil
 	}
 
-	rows, err := s.query(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE company_id = ? ORDER BY seq", companyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	v := newChainVerifier(key.data.Key, chain.anchor, chain.anchHa)
-	for rows.Next() {
-		r, err := scanAuditRow(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, r := range rows {
 		v.add(r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	rep.Records, rep.Redacted = v.records, v.redacted
 	rep.Problems = append(rep.Problems, v.finish(chain.found, chain.headSeq, chain.headHash, true)...)

@@ -482,3 +482,18 @@ func fromNullMillis(n sql.NullInt64) *time.Time {
 	t := fromMillis(n.Int64)
 	return &t
 }
+
+// snapshot runs fn in a transaction that reads one consistent state of the
+// database. On SQLite it is a write transaction, which is how this store
+// serialises; on PostgreSQL a read-only repeatable-read one.
+func (s *Store) snapshot(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.dialect != Postgres {
+		return s.InTx(ctx, fn)
+	}
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{tx: sqlTx, s: s})
+}
