@@ -27,12 +27,13 @@ type tickets struct {
 func (s *Server) AddTickets(hd *helpdesk.Service) {
 	h := &tickets{s: s, hd: hd}
 	m := s.mux
-	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/tickets", Perm: auth.PermTicketsRead}, h.list)
-	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/tickets/{id}", Perm: auth.PermTicketsRead, Object: helpdesk.ObjectTicket}, h.get)
-	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/replies", Perm: auth.PermTicketsWrite, Object: helpdesk.ObjectTicket}, h.reply)
-	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/status", Perm: auth.PermTicketsWrite, Object: helpdesk.ObjectTicket}, h.status)
-	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/assign", Perm: auth.PermTicketsWrite, Object: helpdesk.ObjectTicket}, h.assign)
-	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/ticket-categories", Perm: auth.PermTicketsRead}, h.categories)
+	read, write, ticket := auth.PermTicketsRead, auth.PermTicketsWrite, helpdesk.ObjectTicket
+	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/tickets", Perm: read}, h.list)
+	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/tickets/{id}", Perm: read, Object: ticket}, h.get)
+	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/replies", Perm: write, Object: ticket}, h.reply)
+	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/status", Perm: write, Object: ticket}, h.status)
+	m.HandleFunc(auth.Route{Method: "POST", Path: "/api/v1/tickets/{id}/assign", Perm: write, Object: ticket}, h.assign)
+	m.HandleFunc(auth.Route{Method: "GET", Path: "/api/v1/ticket-categories", Perm: read}, h.categories)
 }
 
 // Category is a ticket category, which is also a queue.

@@ -26,13 +26,14 @@ const (
 
 // BenchmarkHelpdesk_ReplyToTelegram measures an operator's reply through
 // the REST API until the fake Bot API has accepted the message for the
-// employee, with 8 operators answering at once, each waiting for their
-// message to arrive before the next reply:
+// employee: one operator at a time, and 8 operators answering at once,
+// each waiting for their message to arrive before the next reply:
 //
 //	go test -run '^$' -bench Helpdesk -benchtime 2000x ./internal/app
 func BenchmarkHelpdesk_ReplyToTelegram(b *testing.B) {
 	for _, db := range benchDatabases() {
-		b.Run(db, func(b *testing.B) { benchReply(b, db) })
+		b.Run(db+"/Operators1", func(b *testing.B) { benchReply(b, db, 1) })
+		b.Run(db+"/Operators8", func(b *testing.B) { benchReply(b, db, benchOperators) })
 	}
 }
 
@@ -63,7 +64,7 @@ func benchHelpdesk(b *testing.B, env *benchEnv) (*staffbot.Company, *auth.Princi
 	return co, owner, cats
 }
 
-func benchReply(b *testing.B, db string) {
+func benchReply(b *testing.B, db string, operators int) {
 	env := newBenchEnv(b, db)
 	co, _, _ := benchHelpdesk(b, env)
 	svc := auth.New(env.app.Store, staffbot.SystemClock{}, auth.Options{Logger: slog.New(slog.DiscardHandler), Argon2: fastArgon})
@@ -73,7 +74,7 @@ func benchReply(b *testing.B, db string) {
 	}
 
 	// A ticket per operator, each from its own employee.
-	ids := make([]int64, benchOperators)
+	ids := make([]int64, operators)
 	for i := range ids {
 		emp, err := env.app.Store.FindEmployeeByNumber(b.Context(), co.ID, fmt.Sprintf("%05d", i+1))
 		if err != nil {
@@ -91,13 +92,13 @@ func benchReply(b *testing.B, db string) {
 		}
 	}
 	env.app.Dispatcher.Wake()
-	if err := env.tap.wait(benchOperators, 10*time.Second); err != nil {
+	if err := env.tap.wait(operators, 10*time.Second); err != nil {
 		b.Fatal(err)
 	}
 	env.tap.reset()
 
 	base := env.hookURL[:len(env.hookURL)-len("/telegram/webhook/acme")]
-	hc := benchClient(benchOperators)
+	hc := benchClient(operators)
 	reply := func(op, n int) {
 		body, _ := json.Marshal(map[string]any{"text": fmt.Sprintf("Ответ %d: отпускные придут за три дня до отпуска.", n)})
 		req, _ := http.NewRequest("POST", base+"/api/v1/tickets/"+strconv.FormatInt(ids[op], 10)+"/replies", bytes.NewReader(body))
@@ -125,7 +126,7 @@ func benchReply(b *testing.B, db string) {
 
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for op := range benchOperators {
+	for op := range operators {
 		wg.Go(func() {
 			for n := range jobs {
 				reply(op, n)

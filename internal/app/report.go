@@ -32,7 +32,8 @@ const digestHour = 9
 // digestCheckEvery is how often, in clock time, companies are looked at.
 const digestCheckEvery = time.Minute
 
-// startReports runs the weekly digest loop.
+// startReports runs the weekly digest loop, which also keeps the FAQ
+// charts' rollups filed.
 func (a *App) startReports(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() {
@@ -54,6 +55,7 @@ func (a *App) startReports(ctx context.Context, wg *sync.WaitGroup) {
 			if _, err := a.SendDigests(ctx); err != nil && ctx.Err() == nil {
 				a.logger.ErrorContext(ctx, "Digests not sent", slog.String("error", err.Error()))
 			}
+			a.refreshRollups(ctx, now)
 		}
 	}()
 }
@@ -157,6 +159,21 @@ func (a *App) sendDigest(ctx context.Context, co *staffbot.Company) (bool, error
 	a.logger.InfoContext(ctx, "Digest sent", slog.Int64("company_id", int64(co.ID)), slog.String("week", week.String()),
 		slog.Int("bot_recipients", botReached), slog.Int("email_recipients", mailed))
 	return true, nil
+}
+
+// refreshRollups files each company's settled days of questions for the
+// FAQ charts, so that a dashboard seldom waits for it.
+func (a *App) refreshRollups(ctx context.Context, now time.Time) {
+	cos, err := a.Store.FindCompanies(ctx)
+	if err != nil {
+		return
+	}
+	for _, co := range cos {
+		if err := a.Store.RefreshFAQRollup(ctx, co.ID, co.Location(), now); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "Question rollup not refreshed", slog.Int64("company_id", int64(co.ID)),
+				slog.String("error", err.Error()))
+		}
+	}
 }
 
 // onboardingScenario is the company's first registration scenario.

@@ -14,7 +14,8 @@ import (
 // name, or empty to let the helpdesk choose from the text. The helpdesk
 // package provides it; the FAQ can hand its questions to HR through it.
 type Escalator interface {
-	OpenFromEscalation(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, text, category string) (*store.Ticket, error)
+	OpenFromEscalation(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		text, category string) (*store.Ticket, error)
 }
 
 // Helpdesk takes employees' requests to HR (the helpdesk package).
@@ -24,11 +25,13 @@ type Helpdesk interface {
 	// Handle takes, before any scenario, what is the helpdesk's: its
 	// buttons, /tickets, the messages of a request being written, and
 	// files for an open ticket. It reports whether it took the event.
-	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
+	Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
 
 	// FollowUp takes, after the scenarios and before the FAQ, a message
 	// while a ticket of the employee waits for their answer.
-	FollowUp(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
+	FollowUp(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error)
 
 	// MenuButtons are the helpdesk's rows of the main menu: "Написать в
 	// HR" and the list of the employee's requests.
@@ -36,7 +39,8 @@ type Helpdesk interface {
 }
 
 // helpdeskFirst gives the helpdesk its turn before the scenarios.
-func (b *Bot) helpdeskFirst(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error) {
+func (b *Bot) helpdeskFirst(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+	acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error) {
 	if b.Helpdesk == nil {
 		return false, nil
 	}
@@ -44,7 +48,8 @@ func (b *Bot) helpdeskFirst(ctx context.Context, tx *store.Tx, co *staffbot.Comp
 }
 
 // helpdeskFollowUp gives the helpdesk its turn after the scenarios.
-func (b *Bot) helpdeskFollowUp(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee, acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error) {
+func (b *Bot) helpdeskFollowUp(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+	acct *staffbot.ChannelAccount, in channel.Incoming) (bool, error) {
 	if b.Helpdesk == nil {
 		return false, nil
 	}

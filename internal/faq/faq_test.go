@@ -11,9 +11,9 @@ import (
 // correct rate drops more than two points below committedCorrect; raise
 // the figures when the engine gets better.
 const (
-	committedCorrect = 0.837
-	committedWrong   = 0.034
-	committedTop1    = 0.887
+	committedCorrect = 0.851
+	committedWrong   = 0.037
+	committedTop1    = 0.895
 )
 
 func TestEval_DevDoesNotSlide(t *testing.T) {

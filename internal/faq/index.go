@@ -77,6 +77,7 @@ func Build(articles []Article) (*Index, error) {
 		stems []string
 	}
 	var units []unitTerms
+	wordCache := map[string]tok{}
 
 	for d := range articles {
 		a := &articles[d]
@@ -85,7 +86,7 @@ func Build(articles []Article) (*Index, error) {
 			tf[f] = map[string]float32{}
 		}
 		add := func(f int, text string, isUnit bool) {
-			toks := docTokens(text)
+			toks := docTokensCached(text, wordCache)
 			for _, t := range toks {
 				if t.script == textnorm.Cyrillic {
 					voc.add(t.surf, t.stem)

@@ -36,6 +36,22 @@ func docTokens(s string) []tok {
 	return out
 }
 
+// docTokensCached is docTokens with a cache of analysed words, for
+// indexing many articles that share their vocabulary.
+func docTokensCached(s string, cache map[string]tok) []tok {
+	ts := textnorm.Tokenize(textnorm.Fold(s))
+	out := make([]tok, 0, len(ts))
+	for _, t := range ts {
+		w, ok := cache[t.Text]
+		if !ok {
+			w = wordTok(t.Text, t.Script)
+			cache[t.Text] = w
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
 func wordTok(surf string, sc textnorm.Script) tok {
 	t := tok{surf: surf, stem: surf, script: sc}
 	switch sc {

@@ -1,6 +1,8 @@
 package faq
 
 import (
+	"math/bits"
+
 	"github.com/staffbot/staffbot/internal/faq/textnorm"
 )
 
@@ -20,6 +22,7 @@ type vocWord struct {
 	surf  string
 	stem  string
 	runes []rune
+	grams uint64 // bigram signature, see signature
 	key   string
 	keyRs []rune
 	count int
@@ -35,13 +38,29 @@ func (v *vocabulary) add(surf, stem string) {
 		w.count++
 		return
 	}
-	v.words[surf] = &vocWord{surf: surf, stem: stem, runes: []rune(surf), count: 1, stop: textnorm.IsStopRU(surf)}
+	rs := []rune(surf)
+	v.words[surf] = &vocWord{surf: surf, stem: stem, runes: rs, grams: signature(rs), count: 1, stop: textnorm.IsStopRU(surf)}
+}
+
+// signature sets one bit of 64 for each letter pair of a word, the word's
+// ends included. An edit changes at most two pairs, so a word that lacks
+// more than twice as many of a misspelling's pairs as the edits allowed
+// cannot be the word meant; the check costs one instruction.
+func signature(rs []rune) uint64 {
+	var sig uint64
+	prev := rune('^')
+	for _, r := range rs {
+		sig |= 1 << ((uint64(prev)*31 + uint64(r)) % 64)
+		prev = r
+	}
+	return sig | 1<<((uint64(prev)*31+'$')%64)
 }
 
 func (v *vocabulary) finish() {
 	for _, s := range stopWordsForKeys {
 		if v.words[s] == nil {
-			v.words[s] = &vocWord{surf: s, stem: textnorm.StemRU(s), runes: []rune(s), count: 1, stop: true}
+			rs := []rune(s)
+			v.words[s] = &vocWord{surf: s, stem: textnorm.StemRU(s), runes: rs, grams: signature(rs), count: 1, stop: true}
 		}
 	}
 	v.byLen = map[int][]*vocWord{}
@@ -88,9 +107,13 @@ func (v *vocabulary) nearest(surf string) (*vocWord, int) {
 	var (
 		best     *vocWord
 		bestDist = budget + 1
+		sig      = signature(rs)
 	)
 	for n := len(rs) - budget/2; n <= len(rs)+budget/2; n++ {
 		for _, w := range v.byLen[n] {
+			if bits.OnesCount64(sig&^w.grams) > 2*budget {
+				continue
+			}
 			d := textnorm.Distance(rs, w.runes, min(budget, bestDist))
 			if d < bestDist || (d == bestDist && best != nil && w.count > best.count) {
 				if d <= budget {

@@ -124,7 +124,23 @@ func (s *Service) auditor() auth.Auditor {
 // Friday 09:00–18:00 unless set), the Russian production calendar and the
 // company's changes to it, in the company's time zone.
 func (s *Service) Calendar(ctx context.Context, co *staffbot.Company) (*calendar.Calendar, error) {
-	set, err := s.Store.FindHelpdeskSettings(ctx, co.ID)
+	return s.calendar(ctx, nil, co)
+}
+
+// calendar is Calendar read inside tx when there is one: code holding a
+// transaction must not wait for a second connection, or concurrent
+// transactions can take the whole pool and wait on each other.
+func (s *Service) calendar(ctx context.Context, tx *store.Tx, co *staffbot.Company) (*calendar.Calendar, error) {
+	var (
+		set  store.HelpdeskSettings
+		days []store.CalendarDay
+		err  error
+	)
+	if tx != nil {
+		set, err = tx.FindHelpdeskSettingsTx(ctx, co.ID)
+	} else {
+		set, err = s.Store.FindHelpdeskSettings(ctx, co.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +150,11 @@ func (s *Service) Calendar(ctx context.Context, co *staffbot.Company) (*calendar
 			return nil, fmt.Errorf("company %d working hours: %w", co.ID, err)
 		}
 	}
-	days, err := s.Store.FindCalendarDays(ctx, co.ID)
+	if tx != nil {
+		days, err = tx.FindCalendarDaysTx(ctx, co.ID)
+	} else {
+		days, err = s.Store.FindCalendarDays(ctx, co.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +194,7 @@ type openRequest struct {
 // open creates a ticket with its first message and attachments, assigns
 // it, starts its timers, records it and tells the employee its number.
 func (s *Service) open(ctx context.Context, tx *store.Tx, r openRequest) (*store.Ticket, error) {
-	cal, err := s.Calendar(ctx, r.co)
+	cal, err := s.calendar(ctx, tx, r.co)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +329,7 @@ func (s *Service) pickAssignee(ctx context.Context, tx *store.Tx, companyID staf
 	if err != nil {
 		return nil, err
 	}
-	candidates, err := s.operators(ctx, companyID, locked.Operators)
+	candidates, err := s.operators(ctx, tx, companyID, locked.Operators)
 	if err != nil || len(candidates) == 0 {
 		return nil, err
 	}
@@ -345,15 +365,16 @@ func (s *Service) pickAssignee(ctx context.Context, tx *store.Tx, companyID staf
 }
 
 // operators returns, in id order, the active users who may answer
-// tickets, limited to only when it is not empty.
-func (s *Service) operators(ctx context.Context, companyID staffbot.CompanyID, only []store.UserID) ([]store.UserID, error) {
-	users, err := s.Store.FindUsers(ctx, companyID)
+// tickets, limited to only when it is not empty; read in tx when there is
+// one.
+func (s *Service) operators(ctx context.Context, tx *store.Tx, companyID staffbot.CompanyID, only []store.UserID) ([]store.UserID, error) {
+	users, err := s.users(ctx, tx, companyID)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.UserID
 	for _, u := range users {
-		if u.DisabledAt != nil || !auth.Role(u.Role).Has(auth.PermTicketsWrite) {
+		if u.Disabled || !auth.Role(u.Role).Has(auth.PermTicketsWrite) {
 			continue
 		}
 		if len(only) > 0 && !containsUser(only, u.ID) {
@@ -362,6 +383,22 @@ func (s *Service) operators(ctx context.Context, companyID staffbot.CompanyID, o
 		out = append(out, u.ID)
 	}
 	sortUsers(out)
+	return out, nil
+}
+
+// users returns the company's cabinet users, read in tx when there is one.
+func (s *Service) users(ctx context.Context, tx *store.Tx, companyID staffbot.CompanyID) ([]store.TicketUser, error) {
+	if tx != nil {
+		return tx.FindTicketUsers(ctx, companyID)
+	}
+	list, err := s.Store.FindUsers(ctx, companyID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.TicketUser, len(list))
+	for i, u := range list {
+		out[i] = store.TicketUser{ID: u.ID, Role: u.Role, EmployeeID: u.EmployeeID, Disabled: u.DisabledAt != nil}
+	}
 	return out, nil
 }
 

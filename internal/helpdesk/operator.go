@@ -414,7 +414,7 @@ func (s *Service) Assign(ctx context.Context, p *auth.Principal, id int64, user 
 		return nil, err
 	}
 	if user != nil {
-		ops, err := s.operators(ctx, p.CompanyID, nil)
+		ops, err := s.operators(ctx, nil, p.CompanyID, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -165,7 +165,7 @@ func (s *Service) UpdateCategory(ctx context.Context, p *auth.Principal, id int6
 			return err
 		}
 		if u.Operators != nil || u.LeadUserID != nil {
-			ops, err := s.operators(ctx, p.CompanyID, nil)
+			ops, err := s.operators(ctx, tx, p.CompanyID, nil)
 			if err != nil {
 				return err
 			}

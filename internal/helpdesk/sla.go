@@ -131,19 +131,21 @@ func (s *Service) escalate(ctx context.Context, ref store.TicketRef, now time.Ti
 // notifyLeads queues the escalation notice for the category's lead, or
 // for the company's HR managers (owners and admins when it has none), and
 // returns the ids of the users told.
-func (s *Service) notifyLeads(ctx context.Context, tx *store.Tx, co *staffbot.Company, tk *store.Ticket, timers []string, now time.Time) ([]store.UserID, error) {
+func (s *Service) notifyLeads(
+	ctx context.Context, tx *store.Tx, co *staffbot.Company, tk *store.Ticket, timers []string, now time.Time,
+) ([]store.UserID, error) {
 	cats, err := s.categories(ctx, tx, co.ID)
 	if err != nil {
 		return nil, err
 	}
 	cat := categoryByID(cats, tk.CategoryID)
-	users, err := s.Store.FindUsers(ctx, co.ID)
+	users, err := s.users(ctx, tx, co.ID)
 	if err != nil {
 		return nil, err
 	}
-	var leads []*store.User
+	var leads []store.TicketUser
 	for _, u := range users {
-		if u.DisabledAt == nil && cat != nil && cat.LeadUserID != nil && u.ID == *cat.LeadUserID {
+		if !u.Disabled && cat != nil && cat.LeadUserID != nil && u.ID == *cat.LeadUserID {
 			leads = append(leads, u)
 		}
 	}
@@ -152,7 +154,7 @@ func (s *Service) notifyLeads(ctx context.Context, tx *store.Tx, co *staffbot.Co
 			break
 		}
 		for _, u := range users {
-			if u.DisabledAt == nil && auth.Role(u.Role) == role {
+			if !u.Disabled && auth.Role(u.Role) == role {
 				leads = append(leads, u)
 			}
 		}

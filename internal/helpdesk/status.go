@@ -18,7 +18,10 @@ import (
 // timer, and going back to open moves its due time on by the working time
 // spent paused. It adds an event to the conversation and reports whether
 // anything changed. tk is updated in memory; the caller writes it.
-func (s *Service) transition(ctx context.Context, tx *store.Tx, cal *calendar.Calendar, tk *store.Ticket, to store.TicketStatus, actor staffbot.Actor, now time.Time) (bool, error) {
+func (s *Service) transition(
+	ctx context.Context, tx *store.Tx, cal *calendar.Calendar, tk *store.Ticket,
+	to store.TicketStatus, actor staffbot.Actor, now time.Time,
+) (bool, error) {
 	from := tk.Status
 	if from == to {
 		return false, nil

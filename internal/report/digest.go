@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -161,6 +160,3 @@ func (d *Digest) Text(lang locale.Lang, link string) string {
 	line("digest.unsubscribe")
 	return strings.TrimRight(b.String(), "\n")
 }
-
-// String is the digest in Russian without a link, for logs in tests.
-func (d *Digest) String() string { return fmt.Sprintf("digest %d %s", d.CompanyID, d.Week) }

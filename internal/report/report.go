@@ -523,7 +523,7 @@ func (b *Builder) questions(ctx context.Context, q Query) (*Chart, error) {
 	if len(starts) > 0 && starts[0].Before(q.From) {
 		starts[0] = q.From // a week or month cut by the period counts from its first day
 	}
-	counts, err := b.Store.FAQBucketCounts(ctx, q.CompanyID, q.filter(), q.Location, starts)
+	counts, err := b.Store.FAQBucketCounts(ctx, q.CompanyID, q.filter(), q.Location, starts, q.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -566,7 +566,7 @@ func (b *Builder) questions(ctx context.Context, q Query) (*Chart, error) {
 
 func (b *Builder) topArticles(ctx context.Context, q Query) (*Chart, error) {
 	c := &Chart{Kind: "hbar", XTitle: tr(q.Lang, "x.article")}
-	top, err := b.Store.TopFAQArticles(ctx, q.CompanyID, q.filter(), q.Location, 10)
+	top, err := b.Store.TopFAQArticles(ctx, q.CompanyID, q.filter(), q.Location, 10, q.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ var texts = map[string][2]string{
 	"note.messages":       {"Исходящие без получателя-сотрудника учитываются без подразделения и офиса.", "Outgoing messages without an employee recipient are counted without a department or office."},
 	"note.cohorts":        {"Застрял — сценарий остановился с ошибкой, вопрос без ответа или задача руководителя/наставника открыта дольше %d ч. Не подключились — нет регистрации в боте. Показываются не меньше шести последних месяцев приёма.", "Stuck: the scenario failed, a question or a manager's or mentor's task has waited more than %d h. Not joined: no registration in the bot. At least the last six hire months are shown."},
 	"note.questions":      {"Deflection — доля вопросов, не переданных в HR; containment — доля вопросов, где сотрудник отметил, что ответ помог.", "Deflection is the share of questions not passed to HR; containment the share where the employee said the answer helped."},
-	"note.top_articles":   {"Считаются ответы одной статьёй; выбор из нескольких статей не учитывается.", "Answers with a single article count; offers of several articles do not."},
+	"note.top_articles":   {"Считаются вопросы, к которым бот подобрал статью, за весь период; дни старше двух суток берутся из дневных итогов.", "Questions the bot matched with an article, over the whole period; days older than two are read from daily totals."},
 	"digest.title":        {"Еженедельная сводка HR · %s", "Weekly HR digest · %s"},
 	"digest.week":         {"Неделя %s — %s", "Week %s to %s"},
 	"digest.invited":      {"Приглашено новых сотрудников: %d", "Employees invited: %d"},

@@ -70,18 +70,35 @@ func MonthStart(d staffbot.Date) staffbot.Date {
 // allPlaces stands for every department or every office in dash_counts.
 const allPlaces = "\x01"
 
+// counter is one increment of dash_counts.
+type counter struct {
+	metric, day, channel, department, office string
+	n                                        int64
+}
+
 // bumpCount adds n to a counter of the employee's department and office,
 // and to the rows that sum the department, the office and the company.
 func (t *Tx) bumpCount(ctx context.Context, companyID staffbot.CompanyID, metric, day, channel, department, office string, n int64) error {
-	_, err := t.exec(ctx, `INSERT INTO dash_counts (company_id, metric, department, office, day, channel, n)
-		VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (company_id, metric, department, office, day, channel) DO UPDATE SET n = dash_counts.n + excluded.n`,
-		companyID, metric, department, office, day, channel, n,
-		companyID, metric, department, allPlaces, day, channel, n,
-		companyID, metric, allPlaces, office, day, channel, n,
-		companyID, metric, allPlaces, allPlaces, day, channel, n)
-	if err != nil {
-		return fmt.Errorf("count %s: %w", metric, err)
+	return t.bumpCounts(ctx, companyID, counter{metric, day, channel, department, office, n})
+}
+
+// bumpCounts adds several counters in one statement.
+func (t *Tx) bumpCounts(ctx context.Context, companyID staffbot.CompanyID, cs ...counter) error {
+	var b strings.Builder
+	b.WriteString("INSERT INTO dash_counts (company_id, metric, department, office, day, channel, n) VALUES ")
+	args := make([]any, 0, len(cs)*4*7)
+	for i, c := range cs {
+		for j, place := range [][2]string{{c.department, c.office}, {c.department, allPlaces}, {allPlaces, c.office}, {allPlaces, allPlaces}} {
+			if i > 0 || j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, companyID, c.metric, place[0], place[1], c.day, c.channel, c.n)
+		}
+	}
+	b.WriteString(" ON CONFLICT (company_id, metric, department, office, day, channel) DO UPDATE SET n = dash_counts.n + excluded.n")
+	if _, err := t.exec(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("count %s: %w", cs[0].metric, err)
 	}
 	return nil
 }
@@ -135,6 +152,22 @@ func (t *Tx) countForEmployee(ctx context.Context, companyID staffbot.CompanyID,
 	return t.bumpCount(ctx, companyID, metric, staffbot.DateOf(now.In(loc)).String(), channel, dept, office, 1)
 }
 
+// accountPlaces caches the department and office of the employee behind
+// a messenger account for a minute, since every outgoing message is
+// counted under them.
+var accountPlaces sync.Map // accountPlaceKey → accountPlace
+
+type accountPlaceKey struct {
+	s       *Store
+	company staffbot.CompanyID
+	account int64
+}
+
+type accountPlace struct {
+	department, office string
+	fetched            time.Time
+}
+
 // countMessageOut counts an outgoing message under its channel and, when
 // it goes to an employee's account, the employee's department and office.
 func (t *Tx) countMessageOut(ctx context.Context, companyID staffbot.CompanyID, accountID *int64, kind staffbot.ChannelKind, now time.Time) error {
@@ -142,16 +175,24 @@ func (t *Tx) countMessageOut(ctx context.Context, companyID staffbot.CompanyID, 
 	if err != nil {
 		return err
 	}
-	var dept, office string
+	var place accountPlace
 	if accountID != nil {
-		err := t.queryRow(ctx, `SELECT e.department, e.office FROM channel_accounts a
-			JOIN employees e ON e.company_id = a.company_id AND e.id = a.employee_id
-			WHERE a.company_id = ? AND a.id = ?`, companyID, *accountID).Scan(&dept, &office)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("count outgoing message: %w", err)
+		key := accountPlaceKey{t.s, companyID, *accountID}
+		if v, ok := accountPlaces.Load(key); ok && time.Since(v.(accountPlace).fetched) < time.Minute {
+			place = v.(accountPlace)
+		} else {
+			err := t.queryRow(ctx, `SELECT e.department, e.office FROM channel_accounts a
+				JOIN employees e ON e.company_id = a.company_id AND e.id = a.employee_id
+				WHERE a.company_id = ? AND a.id = ?`, companyID, *accountID).Scan(&place.department, &place.office)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("count outgoing message: %w", err)
+			}
+			place.fetched = time.Now()
+			accountPlaces.Store(key, place)
 		}
 	}
-	return t.bumpCount(ctx, companyID, MetricMessagesOut, staffbot.DateOf(now.In(loc)).String(), string(kind), dept, office, 1)
+	return t.bumpCount(ctx, companyID, MetricMessagesOut, staffbot.DateOf(now.In(loc)).String(), string(kind),
+		place.department, place.office, 1)
 }
 
 // RecordActivity counts a message an employee wrote to the bot, and the
@@ -164,10 +205,7 @@ func (t *Tx) RecordActivity(ctx context.Context, companyID staffbot.CompanyID, e
 	month := MonthStart(today).String()
 	dept, office := emp.Department, emp.Office
 
-	if err := t.bumpCount(ctx, companyID, MetricMessagesIn, day, string(kind), dept, office, 1); err != nil {
-		return err
-	}
-
+	counts := []counter{{MetricMessagesIn, day, string(kind), dept, office, 1}}
 	var lastDay, lastWeek, lastMonth string
 	err := t.queryRow(ctx, `SELECT last_day, last_week, last_month FROM activity_state
 		WHERE company_id = ? AND employee_id = ?`, companyID, emp.ID).Scan(&lastDay, &lastWeek, &lastMonth)
@@ -175,20 +213,17 @@ func (t *Tx) RecordActivity(ctx context.Context, companyID staffbot.CompanyID, e
 		return fmt.Errorf("read activity: %w", err)
 	}
 	if lastDay == day {
-		return nil
+		return t.bumpCounts(ctx, companyID, counts...)
 	}
-	if err := t.bumpCount(ctx, companyID, MetricActiveDay, day, "", dept, office, 1); err != nil {
-		return err
-	}
+	counts = append(counts, counter{MetricActiveDay, day, "", dept, office, 1})
 	if lastWeek != week {
-		if err := t.bumpCount(ctx, companyID, MetricActiveWeek, week, "", dept, office, 1); err != nil {
-			return err
-		}
+		counts = append(counts, counter{MetricActiveWeek, week, "", dept, office, 1})
 	}
 	if lastMonth != month {
-		if err := t.bumpCount(ctx, companyID, MetricActiveMonth, month, "", dept, office, 1); err != nil {
-			return err
-		}
+		counts = append(counts, counter{MetricActiveMonth, month, "", dept, office, 1})
+	}
+	if err := t.bumpCounts(ctx, companyID, counts...); err != nil {
+		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO activity_state (company_id, employee_id, last_day, last_week, last_month)
 		VALUES (?, ?, ?, ?, ?)

@@ -273,6 +273,10 @@ func (s *Store) SeedActivity(ctx context.Context, companyID staffbot.CompanyID, 
 			return nil, err
 		}
 	}
+	// The settled days filed, as the server's report loop would have.
+	if err := s.RefreshFAQRollup(ctx, companyID, loc, o.Today.In(loc).Add(12*time.Hour)); err != nil {
+		return nil, err
+	}
 	// Fresh statistics, as a database that grew over a year would have
 	// (PostgreSQL's autovacuum keeps them); without them the planner
 	// takes the bulk-loaded tables for empty ones.

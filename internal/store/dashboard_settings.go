@@ -86,15 +86,6 @@ func (s *Store) FindCompanyScenarios(ctx context.Context, companyID staffbot.Com
 	return out, rows.Err()
 }
 
-// ScenariosRevision returns a number that changes whenever the company's
-// scenario settings change, for caches.
-func (s *Store) ScenariosRevision(ctx context.Context, companyID staffbot.CompanyID) (int64, error) {
-	var n, latest int64
-	err := s.queryRow(ctx, "SELECT count(*), coalesce(max(updated_at), 0) FROM company_scenarios WHERE company_id = ?", companyID).
-		Scan(&n, &latest)
-	return latest*1000 + n, err
-}
-
 // SetScenarioEnabled turns a scenario on or off for the company. Runs
 // already started go on; a scenario turned off starts no new ones.
 func (s *Store) SetScenarioEnabled(ctx context.Context, companyID staffbot.CompanyID, scenario string, enabled bool, now time.Time) error {

@@ -474,7 +474,9 @@ func (s *Store) FindTickets(ctx context.Context, companyID staffbot.CompanyID, f
 
 // FindLatestTicketOfEmployee returns the employee's most recently changed
 // ticket in one of the statuses.
-func (t *Tx) FindLatestTicketOfEmployee(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, statuses ...TicketStatus) (*Ticket, error) {
+func (t *Tx) FindLatestTicketOfEmployee(
+	ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, statuses ...TicketStatus,
+) (*Ticket, error) {
 	st := make([]any, len(statuses))
 	for i, x := range statuses {
 		st[i] = string(x)
@@ -571,7 +573,9 @@ func (s *Store) scanTicketMessage(row scanner) (*TicketMessage, error) {
 
 // FindTicketMessages returns a ticket's messages after seq afterSeq, in
 // order; without internal, notes and events are left out.
-func (s *Store) FindTicketMessages(ctx context.Context, companyID staffbot.CompanyID, ticketID, afterSeq int64, internal bool) ([]*TicketMessage, error) {
+func (s *Store) FindTicketMessages(
+	ctx context.Context, companyID staffbot.CompanyID, ticketID, afterSeq int64, internal bool,
+) ([]*TicketMessage, error) {
 	q := "SELECT " + messageColumns + " FROM ticket_messages WHERE company_id = ? AND ticket_id = ? AND seq > ?"
 	if !internal {
 		q += " AND kind IN ('employee', 'reply')"

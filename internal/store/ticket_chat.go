@@ -38,7 +38,9 @@ type TicketDraft struct {
 }
 
 // FindTicketDraft returns the employee's draft.
-func (t *Tx) FindTicketDraft(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID) (*TicketDraft, error) {
+func (t *Tx) FindTicketDraft(
+	ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID,
+) (*TicketDraft, error) {
 	var (
 		d           TicketDraft
 		ticket      sql.NullInt64
@@ -196,7 +198,9 @@ func (s *Store) FindTicketAttachments(ctx context.Context, companyID staffbot.Co
 
 // FindTicketAttachment returns an attachment of the company with its
 // content, which is nil until the file is stored.
-func (s *Store) FindTicketAttachment(ctx context.Context, companyID staffbot.CompanyID, id int64) (*TicketAttachment, []byte, error) {
+func (s *Store) FindTicketAttachment(
+	ctx context.Context, companyID staffbot.CompanyID, id int64,
+) (*TicketAttachment, []byte, error) {
 	a, err := s.scanAttachment(s.queryRow(ctx, "SELECT "+attachmentColumns+" FROM ticket_attachments WHERE company_id = ? AND id = ?",
 		companyID, id))
 	if err != nil {
@@ -323,8 +327,8 @@ func (t *Tx) TakeHRRequest(ctx context.Context, companyID staffbot.CompanyID, id
 		sealed  string
 		created int64
 	)
-	err = t.queryRow(ctx, "SELECT id, company_id, employee_id, question_id, text_sealed, source, status, created_at FROM hr_requests WHERE company_id = ? AND id = ?",
-		companyID, id).Scan(&r.ID, &r.CompanyID, &r.EmployeeID, &qid, &sealed, &r.Source, &r.Status, &created)
+	err = t.queryRow(ctx, `SELECT id, company_id, employee_id, question_id, text_sealed, source, status, created_at
+		FROM hr_requests WHERE company_id = ? AND id = ?`, companyID, id).Scan(&r.ID, &r.CompanyID, &r.EmployeeID, &qid, &sealed, &r.Source, &r.Status, &created)
 	if err != nil {
 		return nil, err
 	}

@@ -32,10 +32,17 @@ func (t *Tx) ensureHelpdeskSettings(ctx context.Context, companyID staffbot.Comp
 // FindHelpdeskSettings returns the company's settings, the defaults when
 // it has none yet.
 func (s *Store) FindHelpdeskSettings(ctx context.Context, companyID staffbot.CompanyID) (HelpdeskSettings, error) {
+	return findHelpdeskSettings(s.queryRow(ctx, "SELECT work_hours, auto_close_days FROM helpdesk_settings WHERE company_id = ?", companyID))
+}
+
+// FindHelpdeskSettingsTx is FindHelpdeskSettings inside a transaction.
+func (t *Tx) FindHelpdeskSettingsTx(ctx context.Context, companyID staffbot.CompanyID) (HelpdeskSettings, error) {
+	return findHelpdeskSettings(t.queryRow(ctx, "SELECT work_hours, auto_close_days FROM helpdesk_settings WHERE company_id = ?", companyID))
+}
+
+func findHelpdeskSettings(row *sql.Row) (HelpdeskSettings, error) {
 	h := HelpdeskSettings{AutoCloseDays: 7}
-	err := s.queryRow(ctx, "SELECT work_hours, auto_close_days FROM helpdesk_settings WHERE company_id = ?", companyID).
-		Scan(&h.WorkHours, &h.AutoCloseDays)
-	if err != nil && err != sql.ErrNoRows {
+	if err := row.Scan(&h.WorkHours, &h.AutoCloseDays); err != nil && err != sql.ErrNoRows {
 		return h, fmt.Errorf("find helpdesk settings: %w", err)
 	}
 	return h, nil
@@ -60,7 +67,17 @@ type CalendarDay struct {
 
 // FindCalendarDays returns the company's calendar changes by day.
 func (s *Store) FindCalendarDays(ctx context.Context, companyID staffbot.CompanyID) ([]CalendarDay, error) {
-	rows, err := s.query(ctx, "SELECT day, kind, note FROM calendar_days WHERE company_id = ? ORDER BY day", companyID)
+	return findCalendarDays(ctx, s.query, companyID)
+}
+
+// FindCalendarDaysTx is FindCalendarDays inside a transaction.
+func (t *Tx) FindCalendarDaysTx(ctx context.Context, companyID staffbot.CompanyID) ([]CalendarDay, error) {
+	return findCalendarDays(ctx, t.query, companyID)
+}
+
+func findCalendarDays(ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error),
+	companyID staffbot.CompanyID) ([]CalendarDay, error) {
+	rows, err := query(ctx, "SELECT day, kind, note FROM calendar_days WHERE company_id = ? ORDER BY day", companyID)
 	if err != nil {
 		return nil, fmt.Errorf("find calendar days: %w", err)
 	}
@@ -78,6 +95,43 @@ func (s *Store) FindCalendarDays(ctx context.Context, companyID staffbot.Company
 			return nil, err
 		}
 		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// TicketUser is what the helpdesk needs of a cabinet user to assign
+// tickets and find leads.
+type TicketUser struct {
+	ID         UserID
+	Role       string
+	EmployeeID *staffbot.EmployeeID
+	Disabled   bool
+}
+
+// FindTicketUsers returns the company's cabinet users, by id, inside a
+// transaction: code that holds one must not wait for a second connection.
+func (t *Tx) FindTicketUsers(ctx context.Context, companyID staffbot.CompanyID) ([]TicketUser, error) {
+	rows, err := t.query(ctx, "SELECT id, role, employee_id, disabled_at FROM users WHERE company_id = ? ORDER BY id", companyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TicketUser
+	for rows.Next() {
+		var (
+			u        TicketUser
+			emp      sql.NullInt64
+			disabled sql.NullInt64
+		)
+		if err := rows.Scan(&u.ID, &u.Role, &emp, &disabled); err != nil {
+			return nil, err
+		}
+		if emp.Valid {
+			e := staffbot.EmployeeID(emp.Int64)
+			u.EmployeeID = &e
+		}
+		u.Disabled = disabled.Valid
+		out = append(out, u)
 	}
 	return out, rows.Err()
 }

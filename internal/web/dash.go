@@ -123,6 +123,11 @@ func (s *Server) readFilter(r *http.Request, co *staffbot.Company, defaultDays i
 	today := s.today(co)
 	f := dashFilter{Period: q.Get("period"), To: today, Department: q.Get("department"), Office: q.Get("office"),
 		Periods: periodChoices}
+	// The form sends the dates it showed as from0 and to0: dates the user
+	// changed make a custom period, with no script needed.
+	if f.Period != "custom" && q.Get("from0") != "" && (q.Get("from") != q.Get("from0") || q.Get("to") != q.Get("to0")) {
+		f.Period = "custom"
+	}
 	switch {
 	case f.Period == "custom":
 		from, err1 := staffbot.ParseDate(q.Get("from"))

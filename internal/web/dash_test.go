@@ -152,6 +152,15 @@ func TestCabinetPages(t *testing.T) {
 			if p.status != http.StatusOK || strings.Contains(p.body, `data-v="1"`) {
 				t.Errorf("a department nobody has: %d, has data %v", p.status, strings.Contains(p.body, `data-v="1"`))
 			}
+			// Dates changed in the form make a custom period.
+			p = c.get("/hr/dashboards/adoption?period=30&from=2026-01-01&to=2026-01-31&from0=2026-02-01&to0=2026-03-02")
+			if !strings.Contains(p.body, `<option value="custom" selected>`) || !strings.Contains(p.body, `value="2026-01-31"`) {
+				t.Errorf("edited dates did not make a custom period")
+			}
+			p = c.get("/hr/dashboards/adoption?period=90&from=2026-02-01&to=2026-03-02&from0=2026-02-01&to0=2026-03-02")
+			if !strings.Contains(p.body, `<option value="90" selected>`) {
+				t.Errorf("a new preset with untouched dates was not kept")
+			}
 			csv := c.get("/hr/dashboards/export?chart=messages&format=csv&period=90")
 			if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "\ufeff") || !strings.Contains(csv.body, ";") {
 				t.Errorf("CSV = %d %q", csv.status, csv.body[:min(80, len(csv.body))])

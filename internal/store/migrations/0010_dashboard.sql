@@ -21,6 +21,36 @@ CREATE TABLE dash_counts (
     PRIMARY KEY (company_id, metric, department, office, day, channel)
 );
 
+-- Questions in the chat by day (a day number: days since 1970-01-01 in
+-- the company's zone at the first filing), outcome and article, by
+-- department, by office and for the whole company ("\x01" as in
+-- dash_counts), filed once a day has settled, so that the FAQ charts of a
+-- year read rollups instead of every question; faq_rollups holds the last
+-- day filed.
+CREATE TABLE faq_rollups (
+    company_id BIGINT PRIMARY KEY REFERENCES companies (id) ON DELETE CASCADE,
+    through_day BIGINT NOT NULL,
+    offset_ms BIGINT NOT NULL
+);
+CREATE TABLE faq_daily_outcomes (
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    department TEXT NOT NULL,
+    office TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    outcome TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (company_id, department, office, day, outcome)
+);
+CREATE TABLE faq_daily_articles (
+    company_id BIGINT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    department TEXT NOT NULL,
+    office TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    article_slug TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (company_id, department, office, day, article_slug)
+);
+
 -- When each employee was last counted active, so that an employee is
 -- counted once per day, week and month however much they write.
 CREATE TABLE activity_state (
@@ -67,12 +97,12 @@ CREATE TABLE report_digests (
 
 -- Onboarding cohorts are employees by hire month; a run is stuck when its
 -- task waits too long; the audit viewer filters by action; the FAQ charts
--- count questions by time, outcome and article from indexes alone.
+-- count the last days' questions by time, outcome and article from an
+-- index alone.
 CREATE INDEX employees_hired ON employees (company_id, hired_on, dismissed_on, department, office);
 CREATE INDEX employees_department ON employees (company_id, department, office);
 CREATE INDEX tasks_run ON tasks (company_id, run_id, status, created_at);
 CREATE INDEX audit_log_action ON audit_log (company_id, action, seq);
 CREATE INDEX faq_questions_dash ON faq_questions (company_id, created_at, outcome, article_slug, employee_id);
-CREATE INDEX faq_questions_outcome ON faq_questions (company_id, outcome, created_at);
 -- The employee list is sorted by name.
 CREATE INDEX employees_name ON employees (company_id, full_name, personnel_number);
