@@ -39,11 +39,28 @@ func TestDemo_Smoke(t *testing.T) {
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
-		resp, err := noRedirect.Get(join)
-		if err != nil {
-			t.Fatal(err)
+		open := func(userAgent string) *http.Response {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodGet, join, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("User-Agent", userAgent)
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
 		}
-		resp.Body.Close()
+
+		// A messenger's link preview must not use up the single-use code.
+		if resp := open("TelegramBot (like TwitterBot)"); resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 0 {
+			t.Errorf("link preview got %d with %d cookie(s); want the invite form and no session",
+				resp.StatusCode, len(resp.Cookies()))
+		}
+
+		resp := open("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36")
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/chat" || len(resp.Cookies()) == 0 {
 			t.Errorf("GET the newcomer's link: %d to %q with %d cookie(s); want 303 to /chat with a session",
 				resp.StatusCode, resp.Header.Get("Location"), len(resp.Cookies()))

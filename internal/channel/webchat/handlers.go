@@ -22,7 +22,33 @@ func (s *Server) handleJoinLink(w http.ResponseWriter, r *http.Request) {
 	if !s.allow(w, r, s.joinLimit) {
 		return
 	}
+	if r.Method == http.MethodHead || isLinkPreview(r.UserAgent()) {
+		// Link previews, mail scanners and HEAD probes must not use up a
+		// single-use invite before the employee opens it. They get the
+		// invite form, which redeems nothing.
+		s.renderPage(w, http.StatusOK, page{State: pageJoin})
+		return
+	}
 	s.join(w, r, r.PathValue("code"), pageStranger)
+}
+
+// linkPreviewAgents are substrings of the User-Agent of fetchers that open
+// links on a person's behalf without the person: messenger link previews,
+// social cards and mail security scanners.
+var linkPreviewAgents = []string{
+	"bot", "preview", "scanner", "facebookexternalhit", "whatsapp", "skypeuri",
+	"vkshare", "outlook", "proofpoint", "mimecast", "barracuda", "curl", "wget",
+	"python-requests", "go-http-client",
+}
+
+func isLinkPreview(ua string) bool {
+	ua = strings.ToLower(ua)
+	for _, a := range linkPreviewAgents {
+		if strings.Contains(ua, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleJoinForm takes a code pasted into the form of /chat.
