@@ -11,9 +11,23 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
+	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/demo"
 )
+
+// demoHREmail is the demo company's HR manager in the cabinet.
+const demoHREmail = "hr@demo.local"
+
+func hasNumber(invites []printedInvite, number string) bool {
+	for _, inv := range invites {
+		if inv.emp.PersonnelNumber == number {
+			return true
+		}
+	}
+	return false
+}
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
@@ -23,6 +37,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	speed := fs.Float64("speed", 1, "how many times faster than real time the demo clock runs (1440: a day a minute)")
 	if os.Getenv("STAFFBOT_LOG_FORMAT") == "" {
 		fs.Set("log-format", "text")
+	}
+	if os.Getenv("STAFFBOT_ADDR") == "" {
+		// The demo's invites and staff list stay on this machine unless
+		// asked otherwise.
+		fs.Set("addr", "127.0.0.1:8080")
 	}
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,6 +75,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		if err := st.UpdateCompanyTelegram(ctx, co.ID, co.TelegramBotUsername, co.TelegramToken, co.TelegramWebhookSecret); err != nil {
+			st.Close()
+			return err
+		}
+	}
+
+	// An HR manager for the cabinet, made with the company; the password
+	// is shown once and must be changed at the first sign-in.
+	var hrPassword string
+	if created {
+		rec := &audit.Recorder{Store: st, Clock: clock}
+		svc := auth.New(st, clock, auth.Options{Logger: logger, Auditor: rec})
+		if _, hrPassword, err = svc.CreateUser(ctx, nil, co.ID, auth.NewUser{Email: demoHREmail, Role: auth.RoleHRManager}); err != nil {
 			st.Close()
 			return err
 		}
@@ -103,6 +134,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "Her mentor %s — open in another browser or a private window:\n  %s/join/%s\n",
 				inv.emp.FullName, cfg.PublicURL(), inv.code)
 		}
+	}
+	if !hasNumber(invites, demo.NewcomerNumber) {
+		fmt.Fprintf(stdout, "The newcomer has registered already: open %s/chat in the browser she used.\n", cfg.PublicURL())
+	}
+	if hrPassword != "" {
+		fmt.Fprintf(stdout, "HR cabinet: %s/hr/ — %s, one-time password %s (you will set your own)\n",
+			cfg.PublicURL(), demoHREmail, hrPassword)
+	} else {
+		fmt.Fprintf(stdout, "HR cabinet: %s/hr/ — %s (a new password: staffbot admin reset --company demo …)\n",
+			cfg.PublicURL(), demoHREmail)
 	}
 	fmt.Fprintf(stdout, "\nInvites for all %d unregistered employees: %s\n", len(invites), invitesPath)
 	if *speed == 1 {
