@@ -35,8 +35,8 @@ var catalogue = map[string][2]string{
 		"Too many attempts with a wrong code. Try again later or ask HR for a new invitation.",
 	},
 	"consent.ask": {
-		"Здравствуйте, %s! Перед началом работы с ботом нужно ваше согласие на обработку персональных данных: ФИО, должности, подразделения, офиса, телефона, e-mail, дат приёма и увольнения — для адаптации и HR-сервисов компании «%s».\n\nПолный текст согласия (версия %s): %s\n\nБез согласия бот не сможет продолжить работу. Согласие можно отозвать, написав в HR.",
-		"Hello, %s! Before we start, we need your consent to the processing of your personal data: full name, position, department, office, phone, e-mail, hire and dismissal dates — for onboarding and HR services of «%s».\n\nFull consent text (version %s): %s\n\nWithout consent the bot cannot continue. You can withdraw consent by writing to HR.",
+		"Здравствуйте, %s! Перед началом работы с ботом нужно ваше согласие на обработку персональных данных: ФИО, должности, подразделения, офиса, телефона, e-mail, дат приёма и увольнения — для адаптации и HR-сервисов компании «%s».\n\nПолный текст согласия (версия %s): %s\n\nБез согласия бот не сможет продолжить работу. Согласие можно отозвать в любой момент командой /revoke_consent или написав в HR.",
+		"Hello, %s! Before we start, we need your consent to the processing of your personal data: full name, position, department, office, phone, e-mail, hire and dismissal dates — for onboarding and HR services of «%s».\n\nFull consent text (version %s): %s\n\nWithout consent the bot cannot continue. You can withdraw consent at any time with /revoke_consent or by writing to HR.",
 	},
 	"consent.yes":      {"Даю согласие", "I consent"},
 	"consent.no":       {"Не согласен", "I do not consent"},
