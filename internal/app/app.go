@@ -296,6 +296,9 @@ func (a *App) schedule(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if err := a.Store.FlushCounts(ctx); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "Dashboard counters not written", slog.String("error", err.Error()))
+		}
 		if _, err := a.Engine.RunDue(ctx); err != nil && ctx.Err() == nil {
 			a.metrics.errors.WithLabelValues("scheduler").Inc()
 			a.logger.ErrorContext(ctx, "Scenario steps not run", slog.String("error", err.Error()))

@@ -82,8 +82,88 @@ func (t *Tx) bumpCount(ctx context.Context, companyID staffbot.CompanyID, metric
 	return t.bumpCounts(ctx, companyID, counter{metric, day, channel, department, office, n})
 }
 
-// bumpCounts adds several counters in one statement.
+// bumpCounts adds counters. They are held with the transaction and, once
+// it commits, in the store's buffer, which FlushCounts writes out: the
+// counters are hot rows that every message would otherwise lock.
 func (t *Tx) bumpCounts(ctx context.Context, companyID staffbot.CompanyID, cs ...counter) error {
+	for _, c := range cs {
+		t.counts = append(t.counts, companyCounter{companyID, c})
+	}
+	return nil
+}
+
+// companyCounter is a counter of one company.
+type companyCounter struct {
+	companyID staffbot.CompanyID
+	counter
+}
+
+// countBuffer holds committed counters until FlushCounts writes them.
+type countBuffer struct {
+	mu sync.Mutex
+	m  map[companyCounter]int64 // n is zero in the key
+}
+
+// bufferCounts takes the counters of a committed transaction.
+func (s *Store) bufferCounts(cs []companyCounter) {
+	if len(cs) == 0 {
+		return
+	}
+	s.countBuf.mu.Lock()
+	defer s.countBuf.mu.Unlock()
+	if s.countBuf.m == nil {
+		s.countBuf.m = map[companyCounter]int64{}
+	}
+	for _, c := range cs {
+		n := c.n
+		c.n = 0
+		s.countBuf.m[c] += n
+	}
+}
+
+// FlushCounts writes the buffered dashboard counters. Dashboard reads
+// flush first; the server also flushes every few seconds and on close, so
+// a crash loses at most those seconds of counts.
+func (s *Store) FlushCounts(ctx context.Context) error {
+	s.countBuf.mu.Lock()
+	m := s.countBuf.m
+	s.countBuf.m = nil
+	s.countBuf.mu.Unlock()
+	if len(m) == 0 {
+		return nil
+	}
+
+	byCompany := map[staffbot.CompanyID][]counter{}
+	for c, n := range m {
+		c.n = n
+		byCompany[c.companyID] = append(byCompany[c.companyID], c.counter)
+	}
+	err := s.InTx(ctx, func(tx *Tx) error {
+		for companyID, cs := range byCompany {
+			for len(cs) > 0 {
+				k := min(len(cs), 64)
+				if err := tx.writeCounts(ctx, companyID, cs[:k]...); err != nil {
+					return err
+				}
+				cs = cs[k:]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Keep the counts for the next flush.
+		var back []companyCounter
+		for c, n := range m {
+			c.n = n
+			back = append(back, c)
+		}
+		s.bufferCounts(back)
+	}
+	return err
+}
+
+// writeCounts adds counters to dash_counts in one statement.
+func (t *Tx) writeCounts(ctx context.Context, companyID staffbot.CompanyID, cs ...counter) error {
 	var b strings.Builder
 	b.WriteString("INSERT INTO dash_counts (company_id, metric, department, office, day, channel, n) VALUES ")
 	args := make([]any, 0, len(cs)*4*7)
@@ -311,6 +391,9 @@ type DashCount struct {
 // metrics are filed under the first day of their week or month, which
 // may fall before From.
 func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID, metric string, f DashFilter, byChannel bool) ([]DashCount, error) {
+	if err := s.FlushCounts(ctx); err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	cols := "day, ''"
 	if byChannel {
@@ -348,6 +431,9 @@ func (s *Store) SumDashCounts(ctx context.Context, companyID staffbot.CompanyID,
 // TotalDashCount sums a metric over every day before the given one,
 // within the filter's departments and offices.
 func (s *Store) TotalDashCount(ctx context.Context, companyID staffbot.CompanyID, metric string, f DashFilter, before staffbot.Date) (int64, error) {
+	if err := s.FlushCounts(ctx); err != nil {
+		return 0, err
+	}
 	var b strings.Builder
 	b.WriteString("SELECT coalesce(sum(n), 0) FROM dash_counts WHERE company_id = ? AND metric = ?")
 	args := f.countSlice(&b, []any{companyID, metric})

@@ -60,6 +60,9 @@ type Store struct {
 	// outgoing message commits. The dispatcher uses it to send at once
 	// instead of waiting for its next poll.
 	OnEnqueue func()
+
+	// countBuf holds committed dashboard counters until FlushCounts.
+	countBuf countBuffer
 }
 
 // Open connects to the database named by dsn: a postgres:// URL, or a path
@@ -111,7 +114,12 @@ func Open(ctx context.Context, dsn string, sealer *secret.Sealer) (*Store, error
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.FlushCounts(ctx)
+	return s.db.Close()
+}
 
 // Dialect reports which database the store uses.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -129,6 +137,10 @@ func (s *Store) Ping(ctx context.Context) error {
 type Tx struct {
 	tx *sql.Tx
 	s  *Store
+
+	// counts are the dashboard counters the transaction added; they
+	// reach the store's buffer only if it commits.
+	counts []companyCounter
 
 	// enqueued is set when the transaction queued an outgoing message,
 	// so the dispatcher can be woken after commit.
@@ -198,6 +210,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.bufferCounts(tx.counts)
 	if tx.enqueued && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -217,6 +230,7 @@ type txRequest struct {
 	err      error
 	panicked any // what fn panicked with, to panic with again in the caller
 	enqueued bool
+	counts   []companyCounter
 }
 
 // inBatch queues fn for SQLite's writer. Whichever caller takes the writer
@@ -315,11 +329,15 @@ func (s *Store) runBatch() {
 		}
 		return
 	}
+	wake := false
 	for _, r := range batch {
-		if r.err == nil && r.panicked == nil && r.enqueued && s.OnEnqueue != nil {
-			s.OnEnqueue()
-			break
+		if r.err == nil && r.panicked == nil {
+			s.bufferCounts(r.counts)
+			wake = wake || r.enqueued
 		}
+	}
+	if wake && s.OnEnqueue != nil {
+		s.OnEnqueue()
 	}
 }
 
@@ -342,6 +360,7 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 	failed := r.err != nil || r.panicked != nil
 	if !shared {
 		r.enqueued = tx.enqueued
+		r.counts = tx.counts
 		return !failed
 	}
 
@@ -356,6 +375,9 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 		return false
 	}
 	r.enqueued = tx.enqueued && !failed
+	if !failed {
+		r.counts = tx.counts
+	}
 	return true
 }
 
