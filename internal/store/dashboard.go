@@ -114,10 +114,16 @@ func (s *Store) bufferCounts(cs []companyCounter) {
 	if s.countBuf.m == nil {
 		s.countBuf.m = map[companyCounter]int64{}
 	}
+	// Each count is filed under the employee's department and office and
+	// under the totals; summing here keeps every row once per flush.
 	for _, c := range cs {
 		n := c.n
 		c.n = 0
-		s.countBuf.m[c] += n
+		for _, place := range [][2]string{{c.department, c.office}, {c.department, allPlaces}, {allPlaces, c.office}, {allPlaces, allPlaces}} {
+			k := c
+			k.department, k.office = place[0], place[1]
+			s.countBuf.m[k] += n
+		}
 	}
 }
 
@@ -152,29 +158,30 @@ func (s *Store) FlushCounts(ctx context.Context) error {
 	})
 	if err != nil {
 		// Keep the counts for the next flush.
-		var back []companyCounter
-		for c, n := range m {
-			c.n = n
-			back = append(back, c)
+		s.countBuf.mu.Lock()
+		if s.countBuf.m == nil {
+			s.countBuf.m = map[companyCounter]int64{}
 		}
-		s.bufferCounts(back)
+		for c, n := range m {
+			s.countBuf.m[c] += n
+		}
+		s.countBuf.mu.Unlock()
 	}
 	return err
 }
 
-// writeCounts adds counters to dash_counts in one statement.
+// writeCounts adds rows to dash_counts in one statement; the rows are
+// distinct, as an upsert may touch each row only once.
 func (t *Tx) writeCounts(ctx context.Context, companyID staffbot.CompanyID, cs ...counter) error {
 	var b strings.Builder
 	b.WriteString("INSERT INTO dash_counts (company_id, metric, department, office, day, channel, n) VALUES ")
-	args := make([]any, 0, len(cs)*4*7)
+	args := make([]any, 0, len(cs)*7)
 	for i, c := range cs {
-		for j, place := range [][2]string{{c.department, c.office}, {c.department, allPlaces}, {allPlaces, c.office}, {allPlaces, allPlaces}} {
-			if i > 0 || j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, companyID, c.metric, place[0], place[1], c.day, c.channel, c.n)
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, companyID, c.metric, c.department, c.office, c.day, c.channel, c.n)
 	}
 	b.WriteString(" ON CONFLICT (company_id, metric, department, office, day, channel) DO UPDATE SET n = dash_counts.n + excluded.n")
 	if _, err := t.exec(ctx, b.String(), args...); err != nil {
