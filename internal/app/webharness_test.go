@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
@@ -190,44 +190,18 @@ func (h *webHarness) waitOutbox() {
 
 // ---- The browser ------------------------------------------------------
 
-const chromiumPath = "/usr/bin/chromium"
-
 // newChromium starts one headless Chromium for the test, or skips the test
 // when Chromium is missing and STAFFBOT_REQUIRE_BROWSER is unset. Tabs made
 // with newTab share it.
 func newChromium(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
-			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
-		}
-		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
-	}
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
+	return browsertest.New(t,
+		browsertest.Timeout(0),
 		// A Russian phone: the page and the bot speak Russian.
-		chromedp.Flag("lang", "ru-RU"),
-		chromedp.Flag("accept-lang", "ru-RU,ru"),
-		chromedp.WindowSize(390, 844),
+		browsertest.Flag("lang", "ru-RU"),
+		browsertest.Flag("accept-lang", "ru-RU,ru"),
+		browsertest.WindowSize(390, 844),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
 }
 
 // tab is one person's browser: a tab in a browser context of its own, so
@@ -243,7 +217,7 @@ type tab struct {
 	allowNet bool
 	// notFound holds pages the test opened knowing they answer 404.
 	notFound map[string]bool
-	problems []string
+	console  *browsertest.Console
 }
 
 func newTab(t *testing.T, browser context.Context, name string) *tab {
@@ -254,35 +228,19 @@ func newTab(t *testing.T, browser context.Context, name string) *tab {
 		t.Fatalf("open %s's tab: %v", name, err)
 	}
 	b := &tab{t: t, name: name, ctx: ctx, notFound: map[string]bool{}}
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type != chromedp.ConsoleError && !m.IsException() {
-				continue
-			}
-			b.mu.Lock()
-			expected := m.Source == "network" &&
-				(b.allowNet && strings.Contains(m.URL, "/chat/api/messages") ||
-					b.notFound[m.URL] && strings.Contains(m.Text, "404"))
-			if !expected {
-				b.problems = append(b.problems, m.String()+" at "+m.URL)
-			}
-			b.mu.Unlock()
-		}
-	}()
+	b.console = browsertest.Watch(ctx, func(m chromedp.ConsoleMessage) bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return m.Source == "network" &&
+			(b.allowNet && strings.Contains(m.URL, "/chat/api/messages") ||
+				b.notFound[m.URL] && strings.Contains(m.Text, "404"))
+	})
 	return b
 }
 
 // consoleErrors returns the console errors the tab has seen.
 func (b *tab) consoleErrors() []string {
-	// Messages arrive on another goroutine; give the last ones a moment.
-	time.Sleep(300 * time.Millisecond)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.problems)
+	return b.console.Errors()
 }
 
 func (b *tab) expectServerDown(down bool) {

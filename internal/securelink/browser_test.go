@@ -5,39 +5,31 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/securelink"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser_CodeAndDownload opens a link that asks for a one-time code in
 // headless Chromium on a phone-sized window: the page asks for the code,
 // the code arrives in the employee's chat, typing it downloads the PDF
 // under its Cyrillic name, and the next open is refused as used.
 func TestBrowser_CodeAndDownload(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
-			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
-		}
-		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
-	}
+	browsertest.Require(t)
 
 	f := newFixture(t, storetest.MustOpen(t, storetest.SQLiteDSN(t)))
 	link := f.mustCreate(f.emp, securelink.Options{RequireCode: true, MaxOpens: 1})
 	dir := t.TempDir()
 
-	ctx := newBrowser(t)
-	problems := watchConsole(t, ctx)
+	ctx := browsertest.New(t)
+	problems := browsertest.Watch(ctx).Errors
 	do(t, ctx, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		events := true
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -137,63 +129,6 @@ func TestBrowser_CodeAndDownload(t *testing.T) {
 	}
 	if len(unexpected) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(unexpected, "\n"))
-	}
-}
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(390, 844),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// watchConsole collects console errors, uncaught exceptions and browser
-// log errors (failed loads, CSP violations) of the page.
-func watchConsole(t *testing.T, ctx context.Context) func() []string {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				seen = append(seen, m.String()+" at "+m.URL)
-				mu.Unlock()
-			}
-		}
-	}()
-	return func() []string {
-		time.Sleep(300 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
 	}
 }
 

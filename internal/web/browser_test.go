@@ -5,36 +5,28 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser_SignInWithTOTP drives the cabinet in headless Chromium: sign
 // in with a password and an authenticator code, see the company's
 // employees, switch to English, sign out.
 func TestBrowser_SignInWithTOTP(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
-			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
-		}
-		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
-	}
+	browsertest.Require(t)
 
 	f := newFixture(t, storetest.MustOpen(t, storetest.SQLiteDSN(t)), "")
 	f.mustEmployee(f.co, "0001", "Иванова Анна Сергеевна", nil)
 	f.mustEmployee(f.co, "0002", "Петров Пётр Петрович", nil)
 	_, secret := f.mustUser("hr@acme.ru", auth.RoleHRManager, nil, true)
 
-	ctx := newBrowser(t)
-	problems := watchConsole(t, ctx)
+	ctx := browsertest.New(t, browsertest.WindowSize(1280, 800))
+	problems := browsertest.Watch(ctx).Errors
 
 	do(t, ctx, "open the sign-in page",
 		chromedp.Navigate(f.srv.URL+"/hr/login?company=acme"),
@@ -90,63 +82,6 @@ func TestBrowser_SignInWithTOTP(t *testing.T) {
 	do(t, ctx, "the list is gone", chromedp.Navigate(f.srv.URL+"/hr/"), chromedp.WaitVisible(chromedp.CSS(`#password`)))
 	if p := problems(); len(p) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p, "\n"))
-	}
-}
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// watchConsole collects console errors and uncaught exceptions, CSP
-// violations included.
-func watchConsole(t *testing.T, ctx context.Context) func() []string {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				seen = append(seen, m.String()+" at "+m.URL)
-				mu.Unlock()
-			}
-		}
-	}()
-	return func() []string {
-		time.Sleep(300 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
 	}
 }
 

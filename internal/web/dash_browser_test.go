@@ -18,6 +18,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/demo"
 	"github.com/staffbot/staffbot/internal/report"
 	"github.com/staffbot/staffbot/internal/store/storetest"
@@ -68,19 +69,14 @@ func newDemoFixture(t *testing.T) *fixture {
 // chart's XLSX, whose numbers must be the chart's. It saves screenshots of
 // the main pages on the way.
 func TestBrowser_Cabinet(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
-			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
-		}
-		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
-	}
+	browsertest.Require(t)
 	f := newDemoFixture(t)
 	_, secret := f.mustUser("hr@demo.ru", auth.RoleOwner, nil, true)
 	shots := screenshotDir(t)
 	downloads := t.TempDir()
 
-	ctx := newBrowser(t)
-	problems := watchConsole(t, ctx)
+	ctx := browsertest.New(t, browsertest.WindowSize(1280, 800))
+	problems := browsertest.Watch(ctx).Errors
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

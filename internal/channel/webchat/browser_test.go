@@ -4,38 +4,30 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser_Conversation drives the page in headless Chromium: join by
 // link, read the bot's greeting, press a chip, type a message and see the
 // echo arrive without a reload.
 func TestBrowser_Conversation(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("STAFFBOT_REQUIRE_BROWSER") == "" {
-			t.Skip(chromiumPath + " is missing; install Debian's chromium or set STAFFBOT_REQUIRE_BROWSER to fail instead")
-		}
-		t.Fatalf("STAFFBOT_REQUIRE_BROWSER is set but %s is missing", chromiumPath)
-	}
+	browsertest.Require(t)
 
 	f := newFixture(t, storetest.MustOpen(t, storetest.SQLiteDSN(t)), true)
 	srv := httptest.NewServer(f.register())
 	t.Cleanup(srv.Close)
 
-	ctx := newBrowser(t)
-	problems := watchConsole(t, ctx)
+	ctx := browsertest.New(t)
+	problems := browsertest.Watch(ctx).Errors
 
 	do(t, ctx, "greeting",
 		chromedp.Navigate(srv.URL+"/join/"+f.code),
@@ -110,64 +102,6 @@ func TestBrowser_Conversation(t *testing.T) {
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p, "\n"))
-	}
-}
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(390, 844),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// watchConsole collects console errors, uncaught exceptions and browser
-// log errors (failed loads, CSP violations) of the page.
-func watchConsole(t *testing.T, ctx context.Context) func() []string {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				seen = append(seen, m.String()+" at "+m.URL)
-				mu.Unlock()
-			}
-		}
-	}()
-	return func() []string {
-		// Messages arrive on another goroutine; give the last ones a moment.
-		time.Sleep(300 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
 	}
 }
 
