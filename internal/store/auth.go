@@ -81,10 +81,12 @@ func (s *Store) scanUser(row scanner) (*User, error) {
 		id := staffbot.EmployeeID(employee.Int64)
 		u.EmployeeID = &id
 	}
-	if u.TOTPSecret, err = s.sealer.Open(secret); err != nil {
+	// Keys are cached; a scanner has no context of its own to pass.
+	ctx := context.Background()
+	if u.TOTPSecret, err = s.OpenValue(ctx, u.CompanyID, fieldTOTP, secret); err != nil {
 		return nil, fmt.Errorf("user %d totp secret: %w", u.ID, err)
 	}
-	if u.TOTPPending, err = s.sealer.Open(pending); err != nil {
+	if u.TOTPPending, err = s.OpenValue(ctx, u.CompanyID, fieldTOTPPending, pending); err != nil {
 		return nil, fmt.Errorf("user %d pending totp secret: %w", u.ID, err)
 	}
 	u.TOTPEnabledAt = fromNullMillis(enabled)
@@ -104,11 +106,11 @@ func (t *Tx) CreateUser(ctx context.Context, u *User) error {
 	if n > 0 {
 		return fmt.Errorf("user %s exists: %w", u.Email, staffbot.ErrConflict)
 	}
-	secret, err := t.s.sealer.Seal(u.TOTPSecret)
+	secret, err := t.SealValue(ctx, u.CompanyID, fieldTOTP, u.TOTPSecret)
 	if err != nil {
 		return err
 	}
-	pending, err := t.s.sealer.Seal(u.TOTPPending)
+	pending, err := t.SealValue(ctx, u.CompanyID, fieldTOTPPending, u.TOTPPending)
 	if err != nil {
 		return err
 	}
@@ -199,7 +201,7 @@ func (t *Tx) SetUserPassword(ctx context.Context, companyID staffbot.CompanyID, 
 // SetUserTOTPPending keeps a new authenticator secret until the user
 // confirms it with a code.
 func (t *Tx) SetUserTOTPPending(ctx context.Context, companyID staffbot.CompanyID, id UserID, secret string, now time.Time) error {
-	sealed, err := t.s.sealer.Seal(secret)
+	sealed, err := t.SealValue(ctx, companyID, fieldTOTPPending, secret)
 	if err != nil {
 		return err
 	}
@@ -210,7 +212,7 @@ func (t *Tx) SetUserTOTPPending(ctx context.Context, companyID staffbot.CompanyI
 // is the time step of the code that confirmed it, which cannot be used
 // again.
 func (t *Tx) EnableUserTOTP(ctx context.Context, companyID staffbot.CompanyID, id UserID, secret string, step int64, now time.Time) error {
-	sealed, err := t.s.sealer.Seal(secret)
+	sealed, err := t.SealValue(ctx, companyID, fieldTOTP, secret)
 	if err != nil {
 		return err
 	}

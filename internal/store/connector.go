@@ -76,7 +76,8 @@ func (s *Store) scanConnector(row scanner) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Secret, err = s.sealer.Open(sealed); err != nil {
+	// Keys are cached; a scanner has no context of its own to pass.
+	if c.Secret, err = s.OpenValue(context.Background(), c.CompanyID, fieldConnector, sealed); err != nil {
 		return nil, fmt.Errorf("connector %d secret: %w", c.ID, err)
 	}
 	c.SyncEvery = time.Duration(every) * time.Second
@@ -89,10 +90,6 @@ func (s *Store) scanConnector(row scanner) (*Connector, error) {
 // and schedules a first sync at now when scheduled syncs are on. It
 // reports whether the connector is new.
 func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) (created bool, err error) {
-	sealed, err := s.sealer.Seal(c.Secret)
-	if err != nil {
-		return false, err
-	}
 	if c.Settings == "" {
 		c.Settings = "{}"
 	}
@@ -106,6 +103,10 @@ func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) 
 			return err
 		}
 		created = n == 0
+		sealed, err := tx.SealValue(ctx, c.CompanyID, fieldConnector, c.Secret)
+		if err != nil {
+			return err
+		}
 		return tx.queryRow(ctx, `INSERT INTO connectors (company_id, kind, url, username, secret_sealed, auth, settings,
 				sync_interval_seconds, next_sync_at, failures, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)

@@ -40,6 +40,9 @@ const (
 	fieldWebhookSecret = "telegram_webhook_secret"
 	fieldPhone         = "phone"
 	fieldEmail         = "email"
+	fieldTOTP          = "totp_secret"
+	fieldTOTPPending   = "totp_pending"
+	fieldConnector     = "connector_secret"
 )
 
 // sealedColumn is a column holding values sealed with company data keys.
@@ -57,17 +60,17 @@ var sealedColumns = []sealedColumn{
 	{"companies", "telegram_webhook_secret_sealed", fieldWebhookSecret, "id"},
 	{"employees", "phone_sealed", fieldPhone, "company_id"},
 	{"employees", "email_sealed", fieldEmail, "company_id"},
+	{"users", "totp_secret_sealed", fieldTOTP, "company_id"},
+	{"users", "totp_pending_sealed", fieldTOTPPending, "company_id"},
+	{"connectors", "secret_sealed", fieldConnector, "company_id"},
 }
 
 // masterSealedColumns lists columns whose code still seals with the master
 // key directly (s.sealer). A master key rotation re-seals them under the
 // new master key once every process has it (PruneOldMasterKeys).
 var masterSealedColumns = []sealedColumn{
-	{"users", "totp_secret_sealed", "", "company_id"},
-	{"users", "totp_pending_sealed", "", "company_id"},
 	{"secure_links", "file_name_sealed", "", "company_id"},
 	{"secure_links", "file_key_sealed", "", "company_id"},
-	{"connectors", "secret_sealed", "", "company_id"},
 }
 
 // sealContext is what a sealed value is bound to.
