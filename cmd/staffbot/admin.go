@@ -29,23 +29,11 @@ const adminUsage = `Usage: staffbot admin create --company SLUG --email E --role
 Roles: owner, admin, hr_manager, hr_operator, analyst, line_manager.`
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, adminUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return adminCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return adminList(ctx, args[1:], stdout, stderr)
-	case "reset":
-		return adminReset(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot admin: unknown subcommand %q (create, list, reset)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "admin", adminUsage, []subcommand{
+		{"create", adminCreate},
+		{"list", adminList},
+		{"reset", adminReset},
+	}, args, stdout, stderr)
 }
 
 // openAuth opens the store and an auth service for a one-shot command.

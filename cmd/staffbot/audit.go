@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/staffbot/staffbot"
@@ -26,24 +25,12 @@ keeps its audit log (default 183 days) and dismissed employees' data
 (default 30 days after the dismissal date).`
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, auditUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
 	ctx = staffbot.WithActor(ctx, audit.CLIActor())
-	switch args[0] {
-	case "verify":
-		return auditVerify(ctx, args[1:], stdout, stderr)
-	case "export":
-		return auditExport(ctx, args[1:], stdout, stderr)
-	case "retention":
-		return auditRetention(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot audit: unknown subcommand %q (verify, export, retention)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "audit", auditUsage, []subcommand{
+		{"verify", auditVerify},
+		{"export", auditExport},
+		{"retention", auditRetention},
+	}, args, stdout, stderr)
 }
 
 // openForCommand validates the configuration and opens the store.

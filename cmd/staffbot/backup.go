@@ -33,24 +33,12 @@ stop the server first. Backups open only with the master key they were made
 under.`
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, backupUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
 	ctx = staffbot.WithActor(ctx, audit.CLIActor())
-	switch args[0] {
-	case "create":
-		return backupCreate(ctx, args[1:], stdout, stderr)
-	case "verify":
-		return backupVerify(ctx, args[1:], stdout, stderr)
-	case "restore":
-		return backupRestore(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot backup: unknown subcommand %q (create, verify, restore)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "backup", backupUsage, []subcommand{
+		{"create", backupCreate},
+		{"verify", backupVerify},
+		{"restore", backupRestore},
+	}, args, stdout, stderr)
 }
 
 // defaultKeepDays reads STAFFBOT_BACKUP_KEEP_DAYS, or 60.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,23 +18,15 @@ import (
 	"github.com/staffbot/staffbot/internal/store"
 )
 
+const companyUsage = "Usage: staffbot company create --slug SLUG [--name NAME] [--time-zone TZ] [--telegram-token TOKEN]\n       staffbot company list"
+
+// runCompany creates or lists companies; who did it goes to the audit log.
 func runCompany(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "Usage: staffbot company create --slug SLUG [--name NAME] [--time-zone TZ] [--telegram-token TOKEN]\n       staffbot company list")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	ctx = staffbot.WithActor(ctx, audit.CLIActor()) // who created the company, in the audit log
-	switch args[0] {
-	case "create":
-		return companyCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return companyList(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot company: unknown subcommand %q (create, list)\n", args[0])
-	return errUsage
+	ctx = staffbot.WithActor(ctx, audit.CLIActor())
+	return dispatch(ctx, "company", companyUsage, []subcommand{
+		{"create", companyCreate},
+		{"list", companyList},
+	}, args, stdout, stderr)
 }
 
 func companyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

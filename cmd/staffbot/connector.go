@@ -26,27 +26,16 @@ const (
 	envConnectorToken    = "STAFFBOT_CONNECTOR_TOKEN"
 )
 
-func runConnector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = `Usage: staffbot connector add --company SLUG --type 1c|successfactors|rest --url URL [--user U --password P | --token T] [flags]
+const connectorUsage = `Usage: staffbot connector add --company SLUG --type 1c|successfactors|rest --url URL [--user U --password P | --token T] [flags]
        staffbot connector list [--company SLUG]
        staffbot connector runs --company SLUG [--limit N]`
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, usage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	switch args[0] {
-	case "add":
-		return connectorAdd(ctx, args[1:], stdout, stderr)
-	case "list":
-		return connectorList(ctx, args[1:], stdout, stderr)
-	case "runs":
-		return connectorRuns(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot connector: unknown subcommand %q (add, list, runs)\n", args[0])
-	return errUsage
+
+func runConnector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, "connector", connectorUsage, []subcommand{
+		{"add", connectorAdd},
+		{"list", connectorList},
+		{"runs", connectorRuns},
+	}, args, stdout, stderr)
 }
 
 func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -128,3 +128,30 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// subcommand is one verb of a command with verbs, such as "company create".
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// dispatch runs the subcommand that args[0] names. Without one it prints
+// usage, which --help asks for and anything else gets as an error.
+func dispatch(ctx context.Context, command, usage string, subs []subcommand, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, args[1:], stdout, stderr)
+		}
+		names[i] = s.name
+	}
+	fmt.Fprintf(stderr, "staffbot %s: unknown subcommand %q (%s)\n", command, args[0], strings.Join(names, ", "))
+	return errUsage
+}

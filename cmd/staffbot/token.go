@@ -20,23 +20,11 @@ const tokenUsage = `Usage: staffbot token create --company SLUG --role ROLE [--t
 Roles: admin, hr_manager, hr_operator, analyst, line_manager.`
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, tokenUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return tokenCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return tokenList(ctx, args[1:], stdout, stderr)
-	case "revoke":
-		return tokenRevoke(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "staffbot token: unknown subcommand %q (create, list, revoke)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "token", tokenUsage, []subcommand{
+		{"create", tokenCreate},
+		{"list", tokenList},
+		{"revoke", tokenRevoke},
+	}, args, stdout, stderr)
 }
 
 // parseTTL reads a lifetime: a number of days ("90d") or a Go duration
