@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/channel/telegram"
 	"github.com/staffbot/staffbot/internal/config"
@@ -43,10 +42,7 @@ func companyCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "staffbot company create: --slug is required")
 		return errUsage
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -95,10 +91,7 @@ func companyList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -206,10 +206,7 @@ func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -262,10 +259,7 @@ func connectorRuns(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

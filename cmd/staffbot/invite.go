@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/store"
@@ -24,10 +23,7 @@ func runInvite(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

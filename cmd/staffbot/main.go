@@ -14,7 +14,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/store"
 )
 
 type command struct {
@@ -154,4 +156,13 @@ func dispatch(ctx context.Context, command, usage string, subs []subcommand, arg
 	}
 	fmt.Fprintf(stderr, "staffbot %s: unknown subcommand %q (%s)\n", command, args[0], strings.Join(names, ", "))
 	return errUsage
+}
+
+// openStore checks the configuration and opens the migrated store, for
+// the one-shot commands.
+func openStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
 }

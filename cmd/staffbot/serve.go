@@ -52,10 +52,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

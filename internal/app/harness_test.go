@@ -162,30 +162,12 @@ func (h *harness) store() *store.Store { return h.app.Store }
 
 func (h *harness) mustEmployee(number, name string, hired staffbot.Date, manager, mentor *staffbot.Employee) *staffbot.Employee {
 	h.t.Helper()
-	e := &staffbot.Employee{
-		CompanyID: h.co.ID, PersonnelNumber: number, FullName: name,
-		Position: "Инженер", Department: "ИТ-отдел", Office: "Москва", HiredOn: hired,
-	}
-	if manager != nil {
-		e.ManagerID = &manager.ID
-	}
-	if mentor != nil {
-		e.MentorID = &mentor.ID
-	}
-	if err := h.store().CreateEmployee(h.t.Context(), e, h.clock.Now()); err != nil {
-		h.t.Fatalf("CreateEmployee: %v", err)
-	}
-	return e
+	return mustCreateEmployee(h.t, h.store(), h.co, h.clock.Now(), number, name, hired, manager, mentor)
 }
 
 func (h *harness) mustInvite(e *staffbot.Employee) string {
 	h.t.Helper()
-	code := staffbot.NewInviteCode()
-	_, err := h.store().CreateInvite(h.t.Context(), h.co.ID, e.ID, staffbot.HashInviteCode(code), h.clock.Now(), staffbot.DefaultInviteTTL)
-	if err != nil {
-		h.t.Fatalf("CreateInvite: %v", err)
-	}
-	return code
+	return mustCreateInvite(h.t, h.store(), h.co, h.clock.Now(), e)
 }
 
 // push delivers an update to the app's webhook and fails the test unless
@@ -308,4 +290,36 @@ func (h *harness) drain(chat int64) []telegramtest.Message {
 	}
 	h.t.Fatalf("chat %d never settled", chat)
 	return nil
+}
+
+// mustCreateEmployee adds an engineer of the company, with an optional
+// manager and mentor; both harnesses use it.
+func mustCreateEmployee(t *testing.T, st *store.Store, co *staffbot.Company, now time.Time, number, name string,
+	hired staffbot.Date, manager, mentor *staffbot.Employee) *staffbot.Employee {
+	t.Helper()
+	e := &staffbot.Employee{
+		CompanyID: co.ID, PersonnelNumber: number, FullName: name,
+		Position: "Инженер", Department: "ИТ-отдел", Office: "Москва", HiredOn: hired,
+	}
+	if manager != nil {
+		e.ManagerID = &manager.ID
+	}
+	if mentor != nil {
+		e.MentorID = &mentor.ID
+	}
+	if err := st.CreateEmployee(t.Context(), e, now); err != nil {
+		t.Fatalf("CreateEmployee: %v", err)
+	}
+	return e
+}
+
+// mustCreateInvite makes a fresh invite for e and returns its code.
+func mustCreateInvite(t *testing.T, st *store.Store, co *staffbot.Company, now time.Time, e *staffbot.Employee) string {
+	t.Helper()
+	code := staffbot.NewInviteCode()
+	_, err := st.CreateInvite(t.Context(), co.ID, e.ID, staffbot.HashInviteCode(code), now, staffbot.DefaultInviteTTL)
+	if err != nil {
+		t.Fatalf("CreateInvite: %v", err)
+	}
+	return code
 }

@@ -136,30 +136,12 @@ func (h *webHarness) url(path string) string { return "http://" + h.addr + path 
 
 func (h *webHarness) mustEmployee(number, name string, hired staffbot.Date, manager, mentor *staffbot.Employee) *staffbot.Employee {
 	h.t.Helper()
-	e := &staffbot.Employee{
-		CompanyID: h.co.ID, PersonnelNumber: number, FullName: name,
-		Position: "Инженер", Department: "ИТ-отдел", Office: "Москва", HiredOn: hired,
-	}
-	if manager != nil {
-		e.ManagerID = &manager.ID
-	}
-	if mentor != nil {
-		e.MentorID = &mentor.ID
-	}
-	if err := h.store().CreateEmployee(h.t.Context(), e, h.clock.Now()); err != nil {
-		h.t.Fatalf("CreateEmployee: %v", err)
-	}
-	return e
+	return mustCreateEmployee(h.t, h.store(), h.co, h.clock.Now(), number, name, hired, manager, mentor)
 }
 
 func (h *webHarness) mustInvite(e *staffbot.Employee) string {
 	h.t.Helper()
-	code := staffbot.NewInviteCode()
-	_, err := h.store().CreateInvite(h.t.Context(), h.co.ID, e.ID, staffbot.HashInviteCode(code), h.clock.Now(), staffbot.DefaultInviteTTL)
-	if err != nil {
-		h.t.Fatalf("CreateInvite: %v", err)
-	}
-	return code
+	return mustCreateInvite(h.t, h.store(), h.co, h.clock.Now(), e)
 }
 
 // advanceTo moves the clock to t and runs what came due.
