@@ -21,6 +21,7 @@ func (a *App) wireSelfService() {
 		Logger:       a.logger,
 		Connector:    a.Connector,
 		Links:        a.SecureLinks,
+		BaseURL:      a.Config.PublicURL(),
 		PollInterval: 5 * a.tick,
 	}
 	a.Bot.Services = a.SelfService
@@ -49,5 +50,6 @@ func (a *App) startSelfService(ctx context.Context, wg *sync.WaitGroup) {
 // whose messages the server's dispatcher sends.
 func SelfServiceFor(cfg config.Config, st *store.Store, logger *slog.Logger) *selfservice.Service {
 	a := &App{Config: cfg, Store: st, Clock: staffbot.SystemClock{}, logger: logger}
-	return &selfservice.Service{Store: st, Clock: a.Clock, Logger: logger, Connector: a.Connector, Links: a.newSecureLinks()}
+	return &selfservice.Service{Store: st, Clock: a.Clock, Logger: logger, Connector: a.Connector, Links: a.newSecureLinks(),
+		BaseURL: cfg.PublicURL()}
 }

@@ -189,6 +189,20 @@ func Russian(loc *time.Location, hours Hours, changes map[staffbot.Date]DayKind)
 	return New(loc, hours, days)
 }
 
+// Company returns the calendar a company works by: its working week as
+// the helpdesk settings keep it (JSON, see Hours.MarshalJSON; empty for
+// DefaultHours), on the Russian production calendar with the company's
+// own changes.
+func Company(loc *time.Location, hoursJSON string, changes map[staffbot.Date]DayKind) (*Calendar, error) {
+	hours := DefaultHours()
+	if hoursJSON != "" {
+		if err := json.Unmarshal([]byte(hoursJSON), &hours); err != nil {
+			return nil, fmt.Errorf("working hours: %w", err)
+		}
+	}
+	return Russian(loc, hours, changes), nil
+}
+
 // Location returns the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,9 @@ type Service struct {
 
 	mu   sync.Mutex
 	subs map[chan struct{}]staffbot.CompanyID
+
+	// measured is set once no ticket lacks its working times.
+	measured atomic.Bool
 }
 
 // maxSubject bounds the subject taken from the first line of a request.
@@ -144,12 +148,6 @@ func (s *Service) calendar(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 	if err != nil {
 		return nil, err
 	}
-	hours := calendar.DefaultHours()
-	if set.WorkHours != "" {
-		if err := json.Unmarshal([]byte(set.WorkHours), &hours); err != nil {
-			return nil, fmt.Errorf("company %d working hours: %w", co.ID, err)
-		}
-	}
 	if tx != nil {
 		days, err = tx.FindCalendarDaysTx(ctx, co.ID)
 	} else {
@@ -162,7 +160,11 @@ func (s *Service) calendar(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 	for _, d := range days {
 		changes[d.Day] = calendar.DayKind(d.Kind)
 	}
-	return calendar.Russian(co.Location(), hours, changes), nil
+	cal, err := calendar.Company(co.Location(), set.WorkHours, changes)
+	if err != nil {
+		return nil, fmt.Errorf("company %d: %w", co.ID, err)
+	}
+	return cal, nil
 }
 
 // subjectOf is the first line of a request, cut to maxSubject runes.

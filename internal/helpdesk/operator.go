@@ -294,6 +294,7 @@ func (s *Service) Reply(ctx context.Context, p *auth.Principal, id int64, r Repl
 		if !r.Internal {
 			if tk.FirstResponseAt == nil {
 				tk.FirstResponseAt = &now
+				tk.FirstResponseSecs = workSecs(cal, tk.CreatedAt, now)
 			}
 			if tk.AssigneeID == nil && p.UserID != 0 {
 				u := p.UserID

@@ -10,6 +10,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/calendar"
 	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/locale"
 	"github.com/staffbot/staffbot/internal/store"
@@ -23,6 +24,7 @@ type Report struct {
 	Escalated int // tickets whose timer ran out
 	Closed    int // resolved or waiting tickets closed after silence
 	Requests  int // questions from the FAQ made into tickets
+	Measured  int // tickets from before working times were kept, measured now
 }
 
 // RunDue escalates tickets whose SLA timer ran out, closes tickets left
@@ -68,7 +70,49 @@ func (s *Service) RunDue(ctx context.Context) (Report, error) {
 			rep.Requests++
 		}
 	}
-	return rep, nil
+	n, err := s.measureOld(ctx)
+	rep.Measured = n
+	return rep, err
+}
+
+// measureOld fills in the working times to the first reply and to the
+// resolution of tickets answered or resolved before they were kept, a
+// batch per pass. Once a pass finds none it stops looking: every newer
+// ticket is measured as it moves.
+func (s *Service) measureOld(ctx context.Context) (int, error) {
+	if s.measured.Load() {
+		return 0, nil
+	}
+	list, err := s.Store.FindUnmeasuredTickets(ctx, dueBatch)
+	if err != nil || len(list) == 0 {
+		s.measured.Store(err == nil)
+		return 0, err
+	}
+	cals := map[staffbot.CompanyID]*calendar.Calendar{}
+	for _, u := range list {
+		cal := cals[u.CompanyID]
+		if cal == nil {
+			co, err := s.Store.FindCompanyByID(ctx, u.CompanyID)
+			if err != nil {
+				return 0, err
+			}
+			if cal, err = s.Calendar(ctx, co); err != nil {
+				return 0, err
+			}
+			cals[u.CompanyID] = cal
+		}
+		var first, resolution *int64
+		if u.FirstResponseAt != nil {
+			first = workSecs(cal, u.CreatedAt, *u.FirstResponseAt)
+		}
+		if u.ResolvedAt != nil {
+			resolution = workSecs(cal, u.CreatedAt, *u.ResolvedAt)
+		}
+		if err := s.Store.SetTicketTimes(ctx, u, first, resolution); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
 }
 
 // escalate marks the timers of a ticket that ran out, notes it in the

@@ -45,19 +45,28 @@ func (s *Service) transition(
 	switch to {
 	case store.TicketResolved:
 		tk.ResolvedAt, tk.ClosedAt = &now, nil
+		tk.ResolutionSecs = workSecs(cal, tk.CreatedAt, now)
 	case store.TicketClosed:
 		tk.ClosedAt = &now
 		if tk.ResolvedAt == nil {
 			tk.ResolvedAt = &now
+			tk.ResolutionSecs = workSecs(cal, tk.CreatedAt, now)
 		}
 	case store.TicketOpen, store.TicketWaiting:
-		tk.ResolvedAt, tk.ClosedAt = nil, nil
+		tk.ResolvedAt, tk.ClosedAt, tk.ResolutionSecs = nil, nil, nil
 	}
 	tk.Status, tk.UpdatedAt = to, now
 	if err := s.event(ctx, tx, tk, actor, "status", string(from)+"→"+string(to), now); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// workSecs is the working time from a to b on the calendar, in seconds,
+// as the dashboards read first-response and resolution times.
+func workSecs(cal *calendar.Calendar, a, b time.Time) *int64 {
+	n := int64(cal.Between(a, b) / time.Second)
+	return &n
 }
 
 // statusNotice is what the employee is told when their ticket moves from

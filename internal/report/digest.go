@@ -29,6 +29,12 @@ type Digest struct {
 	Questions            int64
 	Unanswered, PassedHR int64
 	Onboarding           store.OnboardingSnapshot
+
+	// TicketsOpened and TicketsResolved are the week's helpdesk tickets;
+	// RequestsOpen are self-service requests HR has now, RequestsOverdue
+	// those of them past their legal deadline.
+	TicketsOpened, TicketsResolved int64
+	RequestsOpen, RequestsOverdue  int64
 }
 
 // LastWeek returns the Monday of the week before the one holding today.
@@ -96,13 +102,30 @@ func (b *Builder) Digest(ctx context.Context, co *staffbot.Company, scenario str
 		return nil, err
 	}
 	d.Onboarding = *snap
+
+	for _, on := range []string{"created", "resolved"} {
+		counts, err := b.Store.CountTickets(ctx, co.ID, f, loc, on)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range counts {
+			if on == "created" {
+				d.TicketsOpened += c.N
+			} else {
+				d.TicketsResolved += c.N
+			}
+		}
+	}
+	if d.RequestsOpen, d.RequestsOverdue, err = b.Store.ServiceQueueCounts(ctx, co.ID, store.EmployeeScope{}, now); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
 // NeedsAttention reports whether anything in the digest asks HR to act.
 func (d *Digest) NeedsAttention() bool {
 	o := d.Onboarding
-	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0
+	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0 || d.RequestsOverdue > 0
 }
 
 // Subject is the digest's e-mail subject.
@@ -128,6 +151,12 @@ func (d *Digest) Text(lang locale.Lang, link string) string {
 	if d.Questions > 0 {
 		line("digest.questions", d.Questions, percent(float64(d.Unanswered), float64(d.Questions)), d.PassedHR)
 	}
+	if d.TicketsOpened+d.TicketsResolved > 0 {
+		line("digest.tickets", d.TicketsOpened, d.TicketsResolved)
+	}
+	if d.RequestsOpen > 0 {
+		line("digest.requests", d.RequestsOpen)
+	}
 	if d.Onboarding.InProgress+d.Onboarding.Stuck+d.Onboarding.Finished > 0 {
 		line("digest.onboarding", d.Onboarding.InProgress+d.Onboarding.Stuck, d.Onboarding.Finished)
 	} else {
@@ -149,6 +178,9 @@ func (d *Digest) Text(lang locale.Lang, link string) string {
 		}
 		if d.Unanswered > 0 {
 			line("digest.unanswered", d.Unanswered)
+		}
+		if d.RequestsOverdue > 0 {
+			line("digest.requests_overdue", d.RequestsOverdue)
 		}
 	} else {
 		line("digest.all_good")

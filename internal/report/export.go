@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,9 @@ func WriteXLSX(w io.Writer, c *Chart) error {
 			return err
 		}
 		for s, series := range c.Series {
+			if math.IsNaN(series.Values[r]) {
+				continue // no value: the cell stays empty
+			}
 			if err := set(s+2, row, series.Values[r]); err != nil {
 				return err
 			}
@@ -132,8 +136,11 @@ func WriteCSV(w io.Writer, c *Chart, lang locale.Lang) error {
 
 // FormatNumber writes a value as the downloads and the data table show it:
 // whole numbers without decimals, others with up to two, with a decimal
-// comma in Russian.
+// comma in Russian; a point without a value (NaN) as the empty string.
 func FormatNumber(v float64, lang locale.Lang) string {
+	if math.IsNaN(v) {
+		return ""
+	}
 	s := strconv.FormatFloat(v, 'f', -1, 64)
 	if v != float64(int64(v)) {
 		s = strconv.FormatFloat(v, 'f', 2, 64)

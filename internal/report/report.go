@@ -1,6 +1,6 @@
 // Package report computes what the HR cabinet's dashboards show: charts of
-// activation, active employees, messages, onboarding cohorts and the FAQ,
-// over a period and for chosen departments and offices. A Chart holds the
+// activation, active employees, messages, onboarding cohorts, the FAQ and
+// the helpdesk, over a period and for chosen departments and offices. A Chart holds the
 // numbers once; the cabinet draws it as SVG with a data table, and the
 // XLSX and CSV downloads write the same numbers. The package also builds
 // the weekly digest for HR.
@@ -131,7 +131,8 @@ type Chart struct {
 	Period string
 }
 
-// Series is one line or one set of bars.
+// Series is one line or one set of bars. A value of NaN is a point
+// without a value (a median of no tickets): no mark, an empty cell.
 type Series struct {
 	Key    string
 	Name   string
@@ -145,11 +146,11 @@ type Stat struct {
 	Value string
 }
 
-// Empty reports whether every value is zero.
+// Empty reports whether every value is zero or missing.
 func (c *Chart) Empty() bool {
 	for _, s := range c.Series {
 		for _, v := range s.Values {
-			if v != 0 {
+			if v != 0 && !math.IsNaN(v) {
 				return false
 			}
 		}
@@ -173,6 +174,7 @@ var Dashboards = []Dashboard{
 	{ID: "adoption", Charts: []string{"activation", "active", "mau", "messages"}},
 	{ID: "onboarding", Charts: []string{"cohorts"}},
 	{ID: "faq", Charts: []string{"questions", "top_articles"}},
+	{ID: "helpdesk", Charts: []string{"tickets", "ticket_categories", "ticket_times", "sla", "csat"}},
 }
 
 // ChartIDs lists every chart.
@@ -211,6 +213,16 @@ func (b *Builder) Chart(ctx context.Context, id string, q Query) (*Chart, error)
 		c, err = b.questions(ctx, q)
 	case "top_articles":
 		c, err = b.topArticles(ctx, q)
+	case "tickets":
+		c, err = b.tickets(ctx, q)
+	case "ticket_categories":
+		c, err = b.ticketCategories(ctx, q)
+	case "ticket_times":
+		c, err = b.ticketTimes(ctx, q)
+	case "sla":
+		c, err = b.sla(ctx, q)
+	case "csat":
+		c, err = b.csat(ctx, q)
 	default:
 		return nil, fmt.Errorf("chart %q: %w", id, staffbot.ErrNotFound)
 	}

@@ -25,14 +25,16 @@ const (
 
 // SVG draws the chart as an inline SVG image. Colours come from the
 // classes s0…s5 in the cabinet's stylesheet; every mark carries its value
-// in data-v and a title, and the page shows the same numbers as a table.
-// Text is escaped; the result is safe to embed in HTML.
+// in data-v, its point's index in data-i and a title, and the page shows
+// the same numbers as a table. A point without a value (NaN) gets no
+// mark, and a line breaks there. Text is escaped; the result is safe to
+// embed in HTML.
 func SVG(c *Chart, lang locale.Lang) string {
 	var b strings.Builder
 	id := "chart-" + c.ID
 	height := svgHeight
 	if c.Kind == "hbar" {
-		height = padTop + padBottom + max(len(c.Labels), 1)*hbarRow
+		height = padTop + padBottom + max(len(c.Labels), 1)*hbarRowHeight(c)
 	}
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" focusable="false" data-chart="%s">`,
 		svgWidth, height, id, id, esc(c.ID))
@@ -87,15 +89,25 @@ func columnMax(c *Chart) float64 {
 	for i := range c.Labels {
 		var stack float64
 		for _, s := range c.Series {
+			v := s.Values[i]
+			if math.IsNaN(v) {
+				continue
+			}
 			if c.Kind == "stacked" {
-				stack += s.Values[i]
+				stack += v
 			} else {
-				top = max(top, s.Values[i])
+				top = max(top, v)
 			}
 		}
 		top = max(top, stack)
 	}
 	return niceMax(top)
+}
+
+// hbarRowHeight is the height of a row of a horizontal bar chart: room
+// for one bar of each series.
+func hbarRowHeight(c *Chart) int {
+	return hbarRow + 10*max(len(c.Series)-1, 0)
 }
 
 func drawColumns(b *strings.Builder, c *Chart, lang locale.Lang) {
@@ -129,15 +141,29 @@ func drawColumns(b *strings.Builder, c *Chart, lang locale.Lang) {
 	case "line":
 		for s, series := range c.Series {
 			fmt.Fprintf(b, `<g class="series s%d" data-series="%s">`, s%6, esc(series.Key))
+			// A point without a value breaks the line in two.
 			var pts []string
+			flush := func() {
+				if len(pts) > 0 {
+					fmt.Fprintf(b, `<polyline points="%s"/>`, strings.Join(pts, " "))
+				}
+				pts = pts[:0]
+			}
 			for i, v := range series.Values {
+				if math.IsNaN(v) {
+					flush()
+					continue
+				}
 				pts = append(pts, fmt.Sprintf("%.1f,%.1f", padLeft+band*(float64(i)+0.5), y(v)))
 			}
-			fmt.Fprintf(b, `<polyline points="%s"/>`, strings.Join(pts, " "))
+			flush()
 			if n <= 62 {
 				for i, v := range series.Values {
-					fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3" data-v="%s"><title>%s, %s: %s</title></circle>`,
-						padLeft+band*(float64(i)+0.5), y(v), rawNumber(v), esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
+					if math.IsNaN(v) {
+						continue
+					}
+					fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3" data-v="%s" data-i="%d"><title>%s, %s: %s</title></circle>`,
+						padLeft+band*(float64(i)+0.5), y(v), rawNumber(v), i, esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
 				}
 			}
 			b.WriteString(`</g>`)
@@ -148,9 +174,12 @@ func drawColumns(b *strings.Builder, c *Chart, lang locale.Lang) {
 		for s, series := range c.Series {
 			fmt.Fprintf(b, `<g class="series s%d" data-series="%s">`, s%6, esc(series.Key))
 			for i, v := range series.Values {
-				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-v="%s"><title>%s, %s: %s</title></rect>`,
+				if math.IsNaN(v) {
+					continue
+				}
+				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-v="%s" data-i="%d"><title>%s, %s: %s</title></rect>`,
 					padLeft+band*float64(i)+(band-width)/2, y(base[i]+v), width, y(base[i])-y(base[i]+v),
-					rawNumber(v), esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
+					rawNumber(v), i, esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
 				base[i] += v
 			}
 			b.WriteString(`</g>`)
@@ -161,9 +190,12 @@ func drawColumns(b *strings.Builder, c *Chart, lang locale.Lang) {
 		for s, series := range c.Series {
 			fmt.Fprintf(b, `<g class="series s%d" data-series="%s">`, s%6, esc(series.Key))
 			for i, v := range series.Values {
-				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-v="%s"><title>%s, %s: %s</title></rect>`,
+				if math.IsNaN(v) {
+					continue
+				}
+				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-v="%s" data-i="%d"><title>%s, %s: %s</title></rect>`,
 					padLeft+band*float64(i)+(band-group)/2+width*float64(s), y(v), math.Max(width-1, 1), y(0)-y(v),
-					rawNumber(v), esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
+					rawNumber(v), i, esc(series.Name), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
 			}
 			b.WriteString(`</g>`)
 		}
@@ -176,12 +208,16 @@ func drawHBars(b *strings.Builder, c *Chart, lang locale.Lang, height int) {
 	var top float64
 	for _, s := range c.Series {
 		for _, v := range s.Values {
-			top = max(top, v)
+			if !math.IsNaN(v) {
+				top = max(top, v)
+			}
 		}
 	}
 	top = niceMax(top)
 	plotW := float64(svgWidth - hbarLabel - padRight)
 	x := func(v float64) float64 { return hbarLabel + v/top*plotW }
+	row := hbarRowHeight(c)
+	bar := float64(row-8) / float64(max(len(c.Series), 1))
 
 	b.WriteString(`<g class="grid" aria-hidden="true">`)
 	for i := 0; i <= 4; i++ {
@@ -191,13 +227,24 @@ func drawHBars(b *strings.Builder, c *Chart, lang locale.Lang, height int) {
 			esc(axisNumber(v, c.Percent, lang)))
 	}
 	b.WriteString(`</g>`)
+	b.WriteString(`<g class="hlabels">`)
+	for i, label := range c.Labels {
+		fmt.Fprintf(b, `<text class="hlab" x="%d" y="%d" text-anchor="end">%s</text>`, hbarLabel-8, padTop+i*row+row/2+5, esc(shorten(label, 34)))
+	}
+	b.WriteString(`</g>`)
 	for s, series := range c.Series {
 		fmt.Fprintf(b, `<g class="series s%d" data-series="%s">`, s%6, esc(series.Key))
 		for i, v := range series.Values {
-			yTop := padTop + i*hbarRow
-			fmt.Fprintf(b, `<text class="hlab" x="%d" y="%d" text-anchor="end">%s</text>`, hbarLabel-8, yTop+17, esc(shorten(c.Labels[i], 34)))
-			fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.1f" height="%d" data-v="%s"><title>%s: %s</title></rect>`,
-				hbarLabel, yTop+4, x(v)-hbarLabel, hbarRow-8, rawNumber(v), esc(c.Labels[i]), esc(FormatNumber(v, lang)))
+			if math.IsNaN(v) {
+				continue
+			}
+			title := c.Labels[i]
+			if len(c.Series) > 1 {
+				title += ", " + series.Name
+			}
+			fmt.Fprintf(b, `<rect x="%d" y="%.1f" width="%.1f" height="%.1f" data-v="%s" data-i="%d"><title>%s: %s</title></rect>`,
+				hbarLabel, float64(padTop+i*row+4)+bar*float64(s), x(v)-hbarLabel, math.Max(bar-1, 1), rawNumber(v), i,
+				esc(title), esc(FormatNumber(v, lang)))
 		}
 		b.WriteString(`</g>`)
 	}

@@ -133,6 +133,12 @@ type CatalogService struct {
 	// the employee asked for the salary to be shown.
 	Class Class
 
+	// DueDays is how many working days HR has by law to fulfil a request
+	// for the service, counting the day it was made as the first: 3 for
+	// work-related documents and copies (art. 62 of the Labour Code);
+	// zero when no deadline applies.
+	DueDays int
+
 	Enabled  bool
 	Audience Audience
 

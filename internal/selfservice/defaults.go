@@ -84,6 +84,7 @@ func DefaultServices() []*CatalogService {
 			Action:  hris.ActionPayslip,
 			HR:      true,
 			Class:   ClassC,
+			DueDays: 3,
 			Enabled: true,
 		},
 		{
@@ -113,6 +114,7 @@ func DefaultServices() []*CatalogService {
 			Certificate: hris.CertificateEmployment,
 			HR:          true,
 			Class:       ClassB,
+			DueDays:     3,
 			Enabled:     true,
 		},
 		{
@@ -133,6 +135,7 @@ func DefaultServices() []*CatalogService {
 			Certificate: hris.CertificateIncome,
 			HR:          true,
 			Class:       ClassC,
+			DueDays:     3,
 			Enabled:     true,
 		},
 		{
@@ -154,6 +157,7 @@ func DefaultServices() []*CatalogService {
 			},
 			HR:      true,
 			Class:   ClassB,
+			DueDays: 3,
 			Enabled: true,
 		},
 		{
@@ -215,6 +219,7 @@ func DefaultServices() []*CatalogService {
 			},
 			HR:      true,
 			Class:   ClassC,
+			DueDays: 3,
 			Enabled: true,
 		},
 		{

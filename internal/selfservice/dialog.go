@@ -483,12 +483,18 @@ func (s *Service) submit(ctx context.Context, c *chat, svc *CatalogService, conn
 	}
 	r.Fulfilment = f
 	r.Status = store.ServiceRequestSubmitted
-	if conn == nil {
-		r.Status = store.ServiceRequestNew
-	}
 	r.SubmittedAt, r.UpdatedAt = &c.now, c.now
 	if err := s.save(ctx, c.tx, r); err != nil {
 		return err
+	}
+	if conn == nil {
+		// Nothing to ask the accounting system: straight to HR's queue.
+		if err := s.queue(ctx, c.tx, c.co, r, svc, c.now); err != nil {
+			return err
+		}
+		if err := c.tx.UpdateServiceRequest(ctx, r); err != nil {
+			return err
+		}
 	}
 	if err := s.record(ctx, c.tx, r, "service_request.submit", c.now); err != nil {
 		return err

@@ -48,6 +48,9 @@ func (s *Service) Run(ctx context.Context) {
 		if _, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
 			s.Logger.ErrorContext(ctx, "Service requests not fulfilled", slog.String("error", err.Error()))
 		}
+		if _, err := s.RunDeadlines(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.ErrorContext(ctx, "Request deadlines not checked", slog.String("error", err.Error()))
+		}
 		if now := s.Clock.Now(); now.Sub(lastSweep) > time.Hour {
 			lastSweep = now
 			if n, err := s.Store.ExpireServiceDrafts(ctx, now.Add(-DraftTTL), now); err != nil && ctx.Err() == nil {
@@ -292,6 +295,10 @@ func purpose(svc *CatalogService, answers map[string]string) string {
 // the answer as a secure link (or in the chat, for class B where the
 // company allows it), or why there is none.
 func (s *Service) finish(ctx context.Context, claimed *store.ServiceRequest, res *result) error {
+	co, err := s.Store.FindCompanyByID(ctx, claimed.CompanyID)
+	if err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.Clock.Now()
 		r, err := tx.FindServiceRequest(ctx, claimed.CompanyID, claimed.ID)
@@ -308,9 +315,16 @@ func (s *Service) finish(ctx context.Context, claimed *store.ServiceRequest, res
 			r.Error = truncate(res.err.Error(), 500)
 		}
 
-		// A request for HR that passed the checks waits in HR's queue.
+		// A request for HR that passed the checks waits in HR's queue,
+		// with its deadline.
 		if res.outcome == "" {
-			r.Status = store.ServiceRequestNew
+			overrides, err := tx.FindCatalogOverrides(ctx, r.CompanyID)
+			if err != nil {
+				return err
+			}
+			if err := s.queue(ctx, tx, co, r, NewCatalog(overrides).Find(r.ServiceKey), now); err != nil {
+				return err
+			}
 			if err := tx.UpdateServiceRequest(ctx, r); err != nil {
 				return err
 			}

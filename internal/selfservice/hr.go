@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel"
@@ -12,15 +15,23 @@ import (
 	"github.com/staffbot/staffbot/internal/store"
 )
 
-// What HR does with the requests in its queue. Each step is audited with
-// the actor of ctx (staffbot.WithActor).
+// What HR does with the requests in its queue, from the command line or
+// the cabinet. Each step is audited with the actor of ctx
+// (staffbot.WithActor) and recorded in the request's history.
 
-// Take marks a request in HR's queue as being worked on.
+// Take marks a request in HR's queue as being worked on, by the cabinet
+// user of ctx when there is one.
 func (s *Service) Take(ctx context.Context, companyID staffbot.CompanyID, id int64) error {
 	return s.hrStep(ctx, companyID, id, []string{store.ServiceRequestNew}, "service_request.take",
-		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService) error {
+		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, now time.Time) error {
 			r.Status = store.ServiceRequestInProgress
-			return nil
+			if a, ok := staffbot.ActorFrom(ctx); ok && a.Kind == staffbot.ActorUser {
+				if n, err := strconv.ParseInt(a.ID, 10, 64); err == nil {
+					u := store.UserID(n)
+					r.TakenBy = &u
+				}
+			}
+			return s.event(ctx, tx, r, store.ServiceEventTaken, "", now)
 		})
 }
 
@@ -28,47 +39,89 @@ func (s *Service) Take(ctx context.Context, companyID staffbot.CompanyID, id int
 // secure link by the rule of the answer's class; without, to collect the
 // paper original at the HR office.
 func (s *Service) Ready(ctx context.Context, companyID staffbot.CompanyID, id int64, file *securelink.FileSpec) error {
+	return s.ReadyWithNote(ctx, companyID, id, file, "")
+}
+
+// ReadyWithNote is Ready with HR's note kept in the request's history.
+func (s *Service) ReadyWithNote(ctx context.Context, companyID staffbot.CompanyID, id int64, file *securelink.FileSpec, note string) error {
 	from := []string{store.ServiceRequestNew, store.ServiceRequestInProgress}
 	return s.hrStep(ctx, companyID, id, from, "service_request.ready",
-		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService) error {
-			lang := locale.Lang(r.Lang)
-			now := s.Clock.Now()
-			r.Status, r.ReadyAt = store.ServiceRequestReady, &now
-			title := svc.Title.In(lang)
-			if file == nil {
-				return s.tell(ctx, tx, r, channel.Outgoing{Text: tr(lang, "ready.paper", r.ID, title)}, now)
-			}
-			if err := s.tell(ctx, tx, r, channel.Outgoing{Text: tr(lang, "ready.file", r.ID, title)}, now); err != nil {
-				return err
-			}
-			r.Outcome = outcomeDelivered
-			return s.deliverFile(ctx, tx, r, *file, svc.ClassFor(r.Answers), lang)
+		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, now time.Time) error {
+			return s.ready(ctx, tx, r, svc, file, note, now)
 		})
+}
+
+// ready makes a request ready, in tx; see Ready.
+func (s *Service) ready(ctx context.Context, tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, file *securelink.FileSpec, note string, now time.Time) error {
+	lang := locale.Lang(r.Lang)
+	r.Status, r.ReadyAt, r.WarnAt = store.ServiceRequestReady, &now, nil
+	title := svc.Title.In(lang)
+	if file == nil {
+		if err := s.event(ctx, tx, r, store.ServiceEventReady, note, now); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, r, channel.Outgoing{Text: tr(lang, "ready.paper", r.ID, title)}, now)
+	}
+	// An employee the bot cannot reach makes deliverFile fail, and the
+	// transaction, notice included, is rolled back.
+	if err := s.tell(ctx, tx, r, channel.Outgoing{Text: tr(lang, "ready.file", r.ID, title)}, now); err != nil {
+		return err
+	}
+	if err := s.deliverFile(ctx, tx, r, *file, svc.ClassFor(r.Answers), lang); err != nil {
+		return err
+	}
+	r.Outcome = outcomeDelivered
+	return s.event(ctx, tx, r, store.ServiceEventFile, note, now)
 }
 
 // Close ends a request: done, or declined, which the employee is told.
 // Its answers are wiped.
 func (s *Service) Close(ctx context.Context, companyID staffbot.CompanyID, id int64, declined bool) error {
+	if declined {
+		return s.Reject(ctx, companyID, id, "")
+	}
+	return s.Done(ctx, companyID, id, "")
+}
+
+// Done closes a request as done, with HR's note kept in its history.
+// Its answers are wiped.
+func (s *Service) Done(ctx context.Context, companyID staffbot.CompanyID, id int64, note string) error {
 	from := []string{store.ServiceRequestNew, store.ServiceRequestInProgress, store.ServiceRequestReady}
 	return s.hrStep(ctx, companyID, id, from, "service_request.close",
-		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService) error {
-			now := s.Clock.Now()
-			r.Status, r.ClosedAt, r.Answers = store.ServiceRequestClosed, &now, nil
+		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, now time.Time) error {
+			r.Status, r.ClosedAt, r.Answers, r.WarnAt = store.ServiceRequestClosed, &now, nil, nil
 			if r.Outcome == "" {
 				r.Outcome = outcomeDone
 			}
-			if !declined {
-				return nil
-			}
+			return s.event(ctx, tx, r, store.ServiceEventDone, note, now)
+		})
+}
+
+// Reject declines a request and tells the employee in the chat, with the
+// reason when there is one. Its answers are wiped.
+func (s *Service) Reject(ctx context.Context, companyID staffbot.CompanyID, id int64, reason string) error {
+	from := []string{store.ServiceRequestNew, store.ServiceRequestInProgress, store.ServiceRequestReady}
+	reason = strings.TrimSpace(reason)
+	return s.hrStep(ctx, companyID, id, from, "service_request.reject",
+		func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, now time.Time) error {
+			r.Status, r.ClosedAt, r.Answers, r.WarnAt = store.ServiceRequestClosed, &now, nil, nil
 			r.Outcome = outcomeRejected
+			if err := s.event(ctx, tx, r, store.ServiceEventRejected, reason, now); err != nil {
+				return err
+			}
 			lang := locale.Lang(r.Lang)
-			return s.tell(ctx, tx, r, channel.Outgoing{Text: tr(lang, "ready.rejected", r.ID, svc.Title.In(lang))}, now)
+			text := tr(lang, "ready.rejected", r.ID, svc.Title.In(lang))
+			if reason != "" {
+				text = tr(lang, "ready.rejected_reason", r.ID, svc.Title.In(lang), reason)
+			}
+			return s.tell(ctx, tx, r, channel.Outgoing{Text: text}, now)
 		})
 }
 
 // hrStep moves a request of HR's queue on, in a transaction, when its
-// status is one of from.
-func (s *Service) hrStep(ctx context.Context, companyID staffbot.CompanyID, id int64, from []string, action string, fn func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService) error) error {
+// status is one of from; a request in another status is a conflict.
+func (s *Service) hrStep(ctx context.Context, companyID staffbot.CompanyID, id int64, from []string, action string,
+	fn func(tx *store.Tx, r *store.ServiceRequest, svc *CatalogService, now time.Time) error) error {
 	s.init()
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		r, err := tx.FindServiceRequest(ctx, companyID, id)
@@ -86,14 +139,15 @@ func (s *Service) hrStep(ctx context.Context, companyID staffbot.CompanyID, id i
 		if svc == nil {
 			return fmt.Errorf("request %d: unknown service %q: %w", id, r.ServiceKey, staffbot.ErrInvalid)
 		}
-		if err := fn(tx, r, svc); err != nil {
+		now := s.Clock.Now()
+		if err := fn(tx, r, svc, now); err != nil {
 			return err
 		}
-		r.UpdatedAt = s.Clock.Now()
+		r.UpdatedAt = now
 		if err := tx.UpdateServiceRequest(ctx, r); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, r, action, r.UpdatedAt)
+		return s.record(ctx, tx, r, action, now)
 	})
 }
 

@@ -51,6 +51,10 @@ type Service struct {
 	// Links delivers files as secure links.
 	Links *securelink.Service
 
+	// BaseURL is the cabinet's public address, for links in reminders to
+	// HR.
+	BaseURL string
+
 	// PollInterval is how often Run looks for requests without being
 	// woken; Workers bounds fulfilments at once; Timeout bounds one
 	// fulfilment's calls to the accounting system. Zero takes the
@@ -65,6 +69,9 @@ type Service struct {
 	// lastSubmit is when Handle last submitted a request, in wall-clock
 	// nanoseconds; Wake acts only within wakeWindow of it.
 	lastSubmit atomic.Int64
+
+	// backfilled is set once every request HR has has its deadline.
+	backfilled atomic.Bool
 }
 
 // wakeWindow is how long after a submission Wake still makes Run look:

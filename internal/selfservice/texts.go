@@ -60,6 +60,14 @@ var texts = map[string]Text{
 	"ready.file":     {"Заявка №%d «%s» готова.", "Request #%d “%s” is ready."},
 	"ready.rejected": {"Заявка №%d «%s» отклонена. Подробности — в отделе кадров.", "Request #%d “%s” was declined. Please contact HR for details."},
 
+	"hr.due_today": {"⏰ Сегодня истекает срок по заявке №%d «%s»: выдать до %s (ст. 62 ТК РФ — 3 рабочих дня). Заявка: %s",
+		"⏰ Request #%d “%s” is due today: issue it by %s (Labour Code art. 62: 3 working days). Open it: %s"},
+	"hr.overdue": {"⚠️ Истёк срок по заявке №%d «%s»: нужно было выдать до %s (ст. 62 ТК РФ). Заявка: %s",
+		"⚠️ Request #%d “%s” is overdue: it was due by %s (Labour Code art. 62). Open it: %s"},
+	"hr.nobody_reached": {"Напоминание некому отправить: нет пользователей кабинета, связанных с сотрудником в боте.",
+		"Nobody to remind: no cabinet user is linked to an employee in the bot."},
+	"ready.rejected_reason": {"Заявка №%d «%s» отклонена. Причина: %s", "Request #%d “%s” was declined. Reason: %s"},
+
 	"balance.title": {"Остаток отпуска на %s: %s.", "Vacation balance on %s: %s."},
 	"balance.file":  {"Остаток отпуска.txt", "Vacation balance.txt"},
 	"payslip.title": {"Расчётный листок за %s", "Payslip for %s"},

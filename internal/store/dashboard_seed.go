@@ -41,12 +41,24 @@ type SeedOptions struct {
 	// Skip lists personnel numbers to leave alone: no invite, no account.
 	Skip []string
 
+	// Tickets is how many helpdesk tickets a registered employee opens in
+	// a year, on average; zero seeds none. They go to the company's ticket
+	// categories, six of which are made when it has none.
+	Tickets float64
+
+	// Requests is how many self-service requests for HR a registered
+	// employee makes in a year, on average, for the services of
+	// RequestServices (key → working days HR has by law, 0 for none).
+	Requests        float64
+	RequestServices map[string]int
+
 	Seed uint64
 }
 
 // SeedReport counts what SeedActivity wrote.
 type SeedReport struct {
 	Employees, Invites, Accounts, Runs, Events, Tasks, Questions, Counters int
+	Tickets, Requests                                                      int
 }
 
 // seedEmployee is what the seeder keeps of an employee.
@@ -270,6 +282,16 @@ func (s *Store) SeedActivity(ctx context.Context, companyID staffbot.CompanyID, 
 
 	if o.Scenario != "" && len(o.Steps) > 0 {
 		if err := s.seedRuns(ctx, companyID, o, rng, emps, first, loc, rep); err != nil {
+			return nil, err
+		}
+	}
+	if o.Tickets > 0 {
+		if err := s.seedTickets(ctx, companyID, o, rng, emps, first, loc, rep); err != nil {
+			return nil, err
+		}
+	}
+	if o.Requests > 0 && len(o.RequestServices) > 0 {
+		if err := s.seedServiceRequests(ctx, companyID, o, rng, emps, first, loc, rep); err != nil {
 			return nil, err
 		}
 	}

@@ -78,25 +78,64 @@ type ServiceRequest struct {
 	SubmittedAt *time.Time
 	ReadyAt     *time.Time
 	ClosedAt    *time.Time
+
+	// DueAt is when HR must have the request ready by law (the end of its
+	// last working day), nil when no deadline applies; WarnAt is when HR
+	// is reminded while it is not ready, WarnedAt when that happened.
+	DueAt    *time.Time
+	WarnAt   *time.Time
+	WarnedAt *time.Time
+
+	// TakenBy is the cabinet user who took the request.
+	TakenBy *UserID
+
+	// EmployeeName is filled by the queue queries.
+	EmployeeName string
+}
+
+// Overdue reports whether HR still has the request after its due time.
+func (r *ServiceRequest) Overdue(now time.Time) bool {
+	return r.DueAt != nil && r.WithHR() && now.After(*r.DueAt)
+}
+
+// WithHR reports whether the request waits for HR: in its queue, new or
+// taken.
+func (r *ServiceRequest) WithHR() bool {
+	return r.Fulfilment == FulfilHR && (r.Status == ServiceRequestNew || r.Status == ServiceRequestInProgress)
 }
 
 const serviceRequestColumns = `id, company_id, employee_id, account_id, service_key, fulfilment, status, outcome, lang,
 	step, invalid_answers, answers_sealed, error, attempts, lease_until, created_at, updated_at, submitted_at,
-	ready_at, closed_at`
+	ready_at, closed_at, due_at, warn_at, warned_at, taken_by`
 
 func (s *Store) scanServiceRequest(ctx context.Context, row scanner) (*ServiceRequest, error) {
+	return s.scanServiceRequestAs(ctx, row, false)
+}
+
+// scanServiceRequestAs scans serviceRequestColumns and, withName, the
+// employee's full name after them.
+func (s *Store) scanServiceRequestAs(ctx context.Context, row scanner, withName bool) (*ServiceRequest, error) {
 	var (
 		r                         ServiceRequest
 		acct                      sql.NullInt64
 		sealed                    string
 		lease, sub, ready, closed sql.NullInt64
+		due, warn, warned, taken  sql.NullInt64
 		created, updated          int64
 	)
-	err := row.Scan(&r.ID, &r.CompanyID, &r.EmployeeID, &acct, &r.ServiceKey, &r.Fulfilment, &r.Status, &r.Outcome,
+	dest := []any{&r.ID, &r.CompanyID, &r.EmployeeID, &acct, &r.ServiceKey, &r.Fulfilment, &r.Status, &r.Outcome,
 		&r.Lang, &r.Step, &r.InvalidAnswers, &sealed, &r.Error, &r.Attempts, &lease, &created, &updated, &sub,
-		&ready, &closed)
-	if err != nil {
+		&ready, &closed, &due, &warn, &warned, &taken}
+	if withName {
+		dest = append(dest, &r.EmployeeName)
+	}
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
+	}
+	r.DueAt, r.WarnAt, r.WarnedAt = fromNullMillis(due), fromNullMillis(warn), fromNullMillis(warned)
+	if taken.Valid {
+		u := UserID(taken.Int64)
+		r.TakenBy = &u
 	}
 	if acct.Valid {
 		id := acct.Int64
@@ -145,11 +184,12 @@ func (t *Tx) CreateServiceRequest(ctx context.Context, r *ServiceRequest) error 
 	}
 	err = t.queryRow(ctx, `INSERT INTO service_requests (company_id, employee_id, account_id, service_key, fulfilment,
 			status, outcome, lang, step, invalid_answers, answers_sealed, error, attempts, lease_until, created_at,
-			updated_at, submitted_at, ready_at, closed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			updated_at, submitted_at, ready_at, closed_at, due_at, warn_at, warned_at, taken_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.CompanyID, r.EmployeeID, acct, r.ServiceKey, r.Fulfilment, r.Status, r.Outcome, r.Lang, r.Step,
 		r.InvalidAnswers, sealed, r.Error, r.Attempts, nullMillis(r.LeaseUntil), millis(r.CreatedAt),
 		millis(r.UpdatedAt), nullMillis(r.SubmittedAt), nullMillis(r.ReadyAt), nullMillis(r.ClosedAt),
+		nullMillis(r.DueAt), nullMillis(r.WarnAt), nullMillis(r.WarnedAt), nullUser(r.TakenBy),
 	).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("create service request: %w", err)
@@ -158,7 +198,8 @@ func (t *Tx) CreateServiceRequest(ctx context.Context, r *ServiceRequest) error 
 }
 
 // UpdateServiceRequest saves what may change in a request: its status,
-// outcome, step, answers, error, attempts, lease and times.
+// outcome, step, answers, error, attempts, lease, times, deadline and
+// who took it.
 func (t *Tx) UpdateServiceRequest(ctx context.Context, r *ServiceRequest) error {
 	sealed, err := t.sealAnswers(ctx, r.CompanyID, r.Answers)
 	if err != nil {
@@ -166,11 +207,12 @@ func (t *Tx) UpdateServiceRequest(ctx context.Context, r *ServiceRequest) error 
 	}
 	res, err := t.exec(ctx, `UPDATE service_requests SET fulfilment = ?, status = ?, outcome = ?, step = ?,
 			invalid_answers = ?, answers_sealed = ?, error = ?, attempts = ?, lease_until = ?, updated_at = ?,
-			submitted_at = ?, ready_at = ?, closed_at = ?
+			submitted_at = ?, ready_at = ?, closed_at = ?, due_at = ?, warn_at = ?, warned_at = ?, taken_by = ?
 		WHERE company_id = ? AND id = ?`,
 		r.Fulfilment, r.Status, r.Outcome, r.Step, r.InvalidAnswers, sealed, r.Error, r.Attempts,
 		nullMillis(r.LeaseUntil), millis(r.UpdatedAt), nullMillis(r.SubmittedAt), nullMillis(r.ReadyAt),
-		nullMillis(r.ClosedAt), r.CompanyID, r.ID)
+		nullMillis(r.ClosedAt), nullMillis(r.DueAt), nullMillis(r.WarnAt), nullMillis(r.WarnedAt), nullUser(r.TakenBy),
+		r.CompanyID, r.ID)
 	if err != nil {
 		return fmt.Errorf("update service request %d: %w", r.ID, err)
 	}

@@ -115,6 +115,12 @@ type Ticket struct {
 	ResolvedAt *time.Time
 	ClosedAt   *time.Time
 
+	// FirstResponseSecs and ResolutionSecs are the working time, in
+	// seconds on the company's calendar, from creation to the first reply
+	// and to the resolution; set with FirstResponseAt and ResolvedAt.
+	FirstResponseSecs *int64
+	ResolutionSecs    *int64
+
 	Rating        *int
 	RatingComment string
 	RatedAt       *time.Time
@@ -165,7 +171,8 @@ func (m *TicketMessage) Internal() bool { return m.Kind == MessageNote || m.Kind
 const ticketColumns = `t.id, t.company_id, t.number, t.employee_id, t.category_id, t.subject_sealed, t.status, t.source,
 	t.channel, t.account_id, t.assignee_id, t.last_seq, t.hr_request_id, t.kb_slug, t.created_at, t.updated_at,
 	t.first_response_at, t.first_response_due_at, t.resolution_due_at, t.paused_since, t.first_response_breached_at,
-	t.resolution_breached_at, t.resolved_at, t.closed_at, t.rating, t.rating_comment_sealed, t.rated_at, e.full_name`
+	t.resolution_breached_at, t.resolved_at, t.closed_at, t.rating, t.rating_comment_sealed, t.rated_at,
+	t.first_response_secs, t.resolution_secs, e.full_name`
 
 const ticketFrom = ` FROM tickets t JOIN employees e ON e.company_id = t.company_id AND e.id = t.employee_id`
 
@@ -177,10 +184,12 @@ func (s *Store) scanTicket(row scanner) (*Ticket, error) {
 		created, updated                  int64
 		frAt, frDue, resDue, paused       sql.NullInt64
 		frBreach, resBreach, res, cl, rat sql.NullInt64
+		frSecs, resSecs                   sql.NullInt64
 	)
 	err := row.Scan(&t.ID, &t.CompanyID, &t.Number, &t.EmployeeID, &t.CategoryID, &subject, &t.Status, &t.Source,
 		&channel, &account, &assignee, &t.LastSeq, &hrReq, &t.KBSlug, &created, &updated,
-		&frAt, &frDue, &resDue, &paused, &frBreach, &resBreach, &res, &cl, &rating, &comment, &rat, &t.EmployeeName)
+		&frAt, &frDue, &resDue, &paused, &frBreach, &resBreach, &res, &cl, &rating, &comment, &rat,
+		&frSecs, &resSecs, &t.EmployeeName)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +214,12 @@ func (s *Store) scanTicket(row scanner) (*Ticket, error) {
 	if rating.Valid {
 		n := int(rating.Int64)
 		t.Rating = &n
+	}
+	if frSecs.Valid {
+		t.FirstResponseSecs = &frSecs.Int64
+	}
+	if resSecs.Valid {
+		t.ResolutionSecs = &resSecs.Int64
 	}
 	t.CreatedAt, t.UpdatedAt = fromMillis(created), fromMillis(updated)
 	t.FirstResponseAt, t.FirstResponseDueAt = fromNullMillis(frAt), fromNullMillis(frDue)
@@ -273,13 +288,13 @@ func (t *Tx) UpdateTicket(ctx context.Context, tk *Ticket) error {
 	res, err := t.exec(ctx, `UPDATE tickets SET status = ?, category_id = ?, assignee_id = ?, kb_slug = ?, updated_at = ?,
 			first_response_at = ?, first_response_due_at = ?, resolution_due_at = ?, paused_since = ?,
 			first_response_breached_at = ?, resolution_breached_at = ?, resolved_at = ?, closed_at = ?,
-			rating = ?, rating_comment_sealed = ?, rated_at = ?
+			rating = ?, rating_comment_sealed = ?, rated_at = ?, first_response_secs = ?, resolution_secs = ?
 		WHERE company_id = ? AND id = ?`,
 		string(tk.Status), tk.CategoryID, nullUser(tk.AssigneeID), tk.KBSlug, millis(tk.UpdatedAt),
 		nullMillis(tk.FirstResponseAt), nullMillis(tk.FirstResponseDueAt), nullMillis(tk.ResolutionDueAt),
 		nullMillis(tk.PausedSince), nullMillis(tk.FirstResponseBreachedAt), nullMillis(tk.ResolutionBreachedAt),
 		nullMillis(tk.ResolvedAt), nullMillis(tk.ClosedAt), rating, comment, nullMillis(tk.RatedAt),
-		tk.CompanyID, tk.ID)
+		nullInt64(tk.FirstResponseSecs), nullInt64(tk.ResolutionSecs), tk.CompanyID, tk.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", tk.ID, err)
 	}

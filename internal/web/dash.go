@@ -17,6 +17,7 @@ import (
 	"github.com/staffbot/staffbot/internal/locale"
 	"github.com/staffbot/staffbot/internal/report"
 	"github.com/staffbot/staffbot/internal/scenario"
+	"github.com/staffbot/staffbot/internal/securelink"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -49,6 +50,8 @@ func formLimit(path string) int64 {
 		return 65 << 20
 	case scenarioUploadPath:
 		return 2 << 20
+	case requestSendPath:
+		return securelink.MaxFileSize + 1<<20
 	}
 	return maxForm
 }

@@ -16,6 +16,7 @@ var dashTexts = map[string][2]string{
 	"dash.adoption":   {"Подключение и активность", "Adoption and activity"},
 	"dash.onboarding": {"Адаптация", "Onboarding"},
 	"dash.faq":        {"Вопросы и ответы", "Questions and answers"},
+	"dash.helpdesk":   {"Обращения в HR", "Helpdesk"},
 	"dash.tabs":       {"Дашборды", "Dashboards"},
 	"dash.filter":     {"Фильтр", "Filter"},
 	"dash.period":     {"Период", "Period"},
@@ -30,8 +31,8 @@ var dashTexts = map[string][2]string{
 	"dash.csv":        {"Скачать CSV", "Download CSV"},
 	"dash.bad_period": {"Неверный период: показаны последние дни по умолчанию.", "The period is not valid; the default period is shown."},
 	"dash.missing": {
-		"Обращения в HR (тикеты, время первого ответа и решения, оценки), опросы и eNPS, рассылки появятся здесь, когда будут подключены соответствующие модули.",
-		"Tickets (volume, first response and resolution times, ratings), surveys and eNPS, and broadcasts will appear here once those modules are connected.",
+		"Опросы и eNPS, рассылки появятся здесь, когда будут подключены соответствующие модули. Обращения в HR — на вкладке «Обращения в HR».",
+		"Surveys and eNPS, and broadcasts will appear here once those modules are connected. Tickets are on the Helpdesk tab.",
 	},
 
 	"emp.title":          {"Сотрудники", "Employees"},

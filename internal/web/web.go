@@ -74,6 +74,9 @@ type Server struct {
 	mux   *auth.Mux
 	pages Pages
 
+	// requests is set when HR's queue of self-service requests is on.
+	requests bool
+
 	// loginLimit throttles sign-in and code attempts per client network.
 	loginLimit *auth.Limiter
 }
@@ -346,6 +349,9 @@ type view struct {
 	Notice  string
 	LangURL string
 	Data    any
+
+	// Requests says the cabinet has HR's queue of self-service requests.
+	Requests bool
 }
 
 // T translates a text key for the page's language.
@@ -387,7 +393,7 @@ func (v *view) MayGrant(role string) bool {
 
 // newView fills the parts every page shares.
 func (s *Server) newView(r *http.Request, titleKey string) *view {
-	v := &view{Lang: s.lang(r), Cur: current(r)}
+	v := &view{Lang: s.lang(r), Cur: current(r), Requests: s.requests}
 	v.Title = tr(v.Lang, titleKey)
 	other := locale.EN
 	if v.Lang == locale.EN {
