@@ -254,7 +254,11 @@ func newChartView(c *report.Chart, lang locale.Lang, f dashFilter) *chartView {
 	for i, label := range c.Labels {
 		row := chartRow{Label: label}
 		for _, s := range c.Series {
-			row.Values = append(row.Values, report.FormatNumber(s.Values[i], lang))
+			v := report.FormatNumber(s.Values[i], lang)
+			if v == "" {
+				v = "—" // no value at this point
+			}
+			row.Values = append(row.Values, v)
 		}
 		cv.Rows = append(cv.Rows, row)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
+	"github.com/staffbot/staffbot/internal/selfservice"
 	"github.com/staffbot/staffbot/internal/web"
 )
 
@@ -31,6 +32,10 @@ type fixture struct {
 	svc   *auth.Service
 	srv   *httptest.Server
 	co    *staffbot.Company
+
+	// requests is HR's queue of self-service requests, on the pages
+	// fixtures.
+	requests *selfservice.Service
 }
 
 func newFixture(t *testing.T, st *store.Store, baseURL string) *fixture {
