@@ -104,7 +104,7 @@ func (b *Builder) Digest(ctx context.Context, co *staffbot.Company, scenario str
 	d.Onboarding = *snap
 
 	for _, on := range []string{"created", "resolved"} {
-		counts, err := b.Store.CountTickets(ctx, co.ID, f, loc, on)
+		counts, err := b.Store.CountTickets(ctx, co.ID, f, on)
 		if err != nil {
 			return nil, err
 		}

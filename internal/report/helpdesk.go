@@ -21,7 +21,7 @@ func (b *Builder) tickets(ctx context.Context, q Query) (*Chart, error) {
 	f := q.filter()
 	var totals [2]float64
 	for i, on := range []string{"created", "resolved"} {
-		counts, err := b.Store.CountTickets(ctx, q.CompanyID, f, q.Location, on)
+		counts, err := b.Store.CountTickets(ctx, q.CompanyID, f, on)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +54,7 @@ func (b *Builder) ticketCategories(ctx context.Context, q Query) (*Chart, error)
 	f := q.filter()
 	var opened, resolved map[int64]float64
 	for _, on := range []string{"created", "resolved"} {
-		counts, err := b.Store.CountTickets(ctx, q.CompanyID, f, q.Location, on)
+		counts, err := b.Store.CountTickets(ctx, q.CompanyID, f, on)
 		if err != nil {
 			return nil, err
 		}
@@ -100,6 +100,16 @@ func (b *Builder) ticketCategories(ctx context.Context, q Query) (*Chart, error)
 	return c, nil
 }
 
+// dayBuckets maps each day of the period, counted from the day number
+// first, to the index of its bucket.
+func dayBuckets(q Query, bucket Bucket, index map[string]int) (first int64, buckets []int) {
+	first = store.DayNumber(q.From)
+	for d := q.From; !d.After(q.To); d = d.AddDays(1) {
+		buckets = append(buckets, index[bucket.start(d).String()])
+	}
+	return first, buckets
+}
+
 // percentile returns the p-th percentile (0 < p ≤ 1) of sorted values by
 // the nearest-rank method: the smallest value with at least p of the
 // values at or below it. NaN when there are none.
@@ -128,17 +138,18 @@ func (b *Builder) ticketTimes(ctx context.Context, q Query) (*Chart, error) {
 	bucket := BucketFor(q.From, q.To)
 	index := timeAxis(c, q, bucket)
 	for _, of := range []string{"first_response", "resolution"} {
-		times, err := b.Store.TicketTimes(ctx, q.CompanyID, q.filter(), q.Location, of)
+		times, err := b.Store.TicketTimes(ctx, q.CompanyID, q.filter(), of)
 		if err != nil {
 			return nil, err
 		}
 		per := make([][]float64, len(c.Keys))
 		all := make([]float64, 0, len(times))
+		first, buckets := dayBuckets(q, bucket, index)
 		for _, t := range times {
 			secs := float64(t.Secs)
 			all = append(all, secs)
-			if i, ok := index[bucket.start(t.Day).String()]; ok {
-				per[i] = append(per[i], secs)
+			if d := t.Day - first; d >= 0 && d < int64(len(buckets)) {
+				per[buckets[d]] = append(per[buckets[d]], secs)
 			}
 		}
 		slices.Sort(all)
@@ -178,21 +189,12 @@ func (b *Builder) sla(ctx context.Context, q Query) (*Chart, error) {
 		}
 		c.Series = append(c.Series, Series{Key: of + "_breached", Name: tr(q.Lang, "s."+of+"_breached"), Values: values})
 
-		times, err := b.Store.TicketTimes(ctx, q.CompanyID, f, q.Location, of)
+		onTime, timed, err := b.Store.TicketsOnTime(ctx, q.CompanyID, f, of)
 		if err != nil {
 			return nil, err
 		}
-		var timed, onTime float64
-		for _, t := range times {
-			if t.Timed {
-				timed++
-				if t.OnTime {
-					onTime++
-				}
-			}
-		}
 		c.Summary = append(c.Summary,
-			Stat{Key: of + "_on_time", Label: tr(q.Lang, "st."+of+"_on_time"), Value: percent(onTime, timed)},
+			Stat{Key: of + "_on_time", Label: tr(q.Lang, "st."+of+"_on_time"), Value: percent(float64(onTime), float64(timed))},
 			Stat{Key: of + "_breached", Label: tr(q.Lang, "st."+of+"_breached"), Value: count(total)})
 	}
 	c.Notes = []string{tr(q.Lang, "note.sla")}
@@ -201,7 +203,7 @@ func (b *Builder) sla(ctx context.Context, q Query) (*Chart, error) {
 
 func (b *Builder) csat(ctx context.Context, q Query) (*Chart, error) {
 	c := &Chart{Kind: "bar", XTitle: tr(q.Lang, "x.rating")}
-	counts, err := b.Store.TicketRatings(ctx, q.CompanyID, q.filter(), q.Location)
+	counts, err := b.Store.TicketRatings(ctx, q.CompanyID, q.filter())
 	if err != nil {
 		return nil, err
 	}

@@ -41,10 +41,14 @@ func seedCount(rng *rand.Rand, perYear float64, days int) int {
 	return n
 }
 
-// seedWorkInstant returns an instant in the working hours of day i, or
-// false when the day has none.
+// seedWorkInstant returns an instant in the working hours of day, or of
+// the first working day after it; false when none is near.
 func seedWorkInstant(rng *rand.Rand, cal *calendar.Calendar, day staffbot.Date, loc *time.Location) (time.Time, bool) {
 	spans := cal.Spans(day)
+	for i := 0; len(spans) == 0 && i < 14; i++ {
+		day = day.AddDays(1)
+		spans = cal.Spans(day)
+	}
 	if len(spans) == 0 {
 		return time.Time{}, false
 	}
@@ -126,6 +130,12 @@ func (s *Store) seedTickets(ctx context.Context, companyID staffbot.CompanyID, o
 			return sql.NullInt64{}
 		}
 		return sql.NullInt64{Int64: millis(t), Valid: true}
+	}
+	dayIf := func(t time.Time, ok bool) sql.NullInt64 {
+		if !ok {
+			return sql.NullInt64{}
+		}
+		return sql.NullInt64{Int64: localDay(t, loc), Valid: true}
 	}
 	secs := func(d time.Duration, ok bool) sql.NullInt64 {
 		if !ok {
@@ -209,7 +219,8 @@ func (s *Store) seedTickets(ctx context.Context, companyID staffbot.CompanyID, o
 			rows = append(rows, []any{companyID, number, e.id, cat.ID, subject, string(status), "chat", e.channel,
 				millis(created), millis(updated), nullAt(frAt, answered), nullAt(frDue, !frDue.IsZero()),
 				nullAt(resDue, !resDue.IsZero()), paused, frBreach, resBreach, nullAt(resAt, resolved), closedAt,
-				rating, ratedAt, secs(cal.Between(created, frAt), answered), secs(cal.Between(created, resAt), resolved)})
+				rating, ratedAt, secs(cal.Between(created, frAt), answered), secs(cal.Between(created, resAt), resolved),
+				localDay(created, loc), dayIf(frAt, answered), dayIf(resAt, resolved)})
 		}
 	}
 	// Tickets are numbered in the order they came.
@@ -221,7 +232,7 @@ func (s *Store) seedTickets(ctx context.Context, companyID staffbot.CompanyID, o
 		err := tx.bulkInsert(ctx, "tickets", `company_id, number, employee_id, category_id, subject_sealed, status, source,
 			channel, created_at, updated_at, first_response_at, first_response_due_at, resolution_due_at, paused_since,
 			first_response_breached_at, resolution_breached_at, resolved_at, closed_at, rating, rated_at,
-			first_response_secs, resolution_secs`, rows)
+			first_response_secs, resolution_secs, created_day, first_response_day, resolved_day`, rows)
 		if err != nil {
 			return err
 		}
@@ -277,8 +288,11 @@ func (s *Store) seedServiceRequests(ctx context.Context, companyID staffbot.Comp
 				warn = at(time.Date(start.Year, start.Month, start.Day, 0, sp[0].From, 0, 0, loc))
 			}
 			// Done after a working time around a day, a tenth after the
-			// deadline.
+			// deadline; one in twenty of the last month's is forgotten.
 			doneAt := cal.Add(submitted, seedWorkTime(rng, 8*time.Hour, 0.9, 200*time.Hour))
+			if now.Sub(created) < 30*24*time.Hour && rng.Float64() < 0.05 {
+				doneAt = now.Add(time.Hour)
+			}
 			status, outcome := ServiceRequestClosed, "done"
 			var ready, closed, warned sql.NullInt64
 			switch {

@@ -261,12 +261,18 @@ func (t *Tx) CreateTicket(ctx context.Context, tk *Ticket) error {
 		tk.Source = "chat"
 	}
 	tk.UpdatedAt = tk.CreatedAt
+	loc, err := t.companyLocation(ctx, tk.CompanyID)
+	if err != nil {
+		return err
+	}
 	err = t.queryRow(ctx, `INSERT INTO tickets (company_id, number, employee_id, category_id, subject_sealed, status, source,
-			channel, account_id, assignee_id, hr_request_id, created_at, updated_at, first_response_due_at, resolution_due_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			channel, account_id, assignee_id, hr_request_id, created_at, updated_at, first_response_due_at, resolution_due_at,
+			created_day)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		tk.CompanyID, tk.Number, tk.EmployeeID, tk.CategoryID, subject, string(tk.Status), tk.Source,
 		string(tk.Channel), nullInt64(tk.AccountID), nullUser(tk.AssigneeID), nullInt64(tk.HRRequestID),
 		millis(tk.CreatedAt), millis(tk.UpdatedAt), nullMillis(tk.FirstResponseDueAt), nullMillis(tk.ResolutionDueAt),
+		localDay(tk.CreatedAt, loc),
 	).Scan(&tk.ID)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
@@ -285,16 +291,22 @@ func (t *Tx) UpdateTicket(ctx context.Context, tk *Ticket) error {
 	if tk.Rating != nil {
 		rating = sql.NullInt64{Int64: int64(*tk.Rating), Valid: true}
 	}
+	loc, err := t.companyLocation(ctx, tk.CompanyID)
+	if err != nil {
+		return err
+	}
 	res, err := t.exec(ctx, `UPDATE tickets SET status = ?, category_id = ?, assignee_id = ?, kb_slug = ?, updated_at = ?,
 			first_response_at = ?, first_response_due_at = ?, resolution_due_at = ?, paused_since = ?,
 			first_response_breached_at = ?, resolution_breached_at = ?, resolved_at = ?, closed_at = ?,
-			rating = ?, rating_comment_sealed = ?, rated_at = ?, first_response_secs = ?, resolution_secs = ?
+			rating = ?, rating_comment_sealed = ?, rated_at = ?, first_response_secs = ?, resolution_secs = ?,
+			first_response_day = ?, resolved_day = ?
 		WHERE company_id = ? AND id = ?`,
 		string(tk.Status), tk.CategoryID, nullUser(tk.AssigneeID), tk.KBSlug, millis(tk.UpdatedAt),
 		nullMillis(tk.FirstResponseAt), nullMillis(tk.FirstResponseDueAt), nullMillis(tk.ResolutionDueAt),
 		nullMillis(tk.PausedSince), nullMillis(tk.FirstResponseBreachedAt), nullMillis(tk.ResolutionBreachedAt),
 		nullMillis(tk.ResolvedAt), nullMillis(tk.ClosedAt), rating, comment, nullMillis(tk.RatedAt),
-		nullInt64(tk.FirstResponseSecs), nullInt64(tk.ResolutionSecs), tk.CompanyID, tk.ID)
+		nullInt64(tk.FirstResponseSecs), nullInt64(tk.ResolutionSecs),
+		nullLocalDay(tk.FirstResponseAt, loc), nullLocalDay(tk.ResolvedAt, loc), tk.CompanyID, tk.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", tk.ID, err)
 	}
@@ -706,4 +718,15 @@ func anys[T any](list []T) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// localDay is the day of an instant in the zone, as days since 1 January
+// 1970: what the dashboards group tickets by.
+func localDay(t time.Time, loc *time.Location) int64 { return dayNumber(staffbot.DateOf(t.In(loc))) }
+
+func nullLocalDay(t *time.Time, loc *time.Location) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: localDay(*t, loc), Valid: true}
 }

@@ -220,8 +220,52 @@ func TestBrowser_Cabinet(t *testing.T) {
 		}
 	}
 
+	// HR's queue of requests: the overdue ones, a card with its deadline
+	// and history, taken and declined with a reason.
+	do(t, ctx, "open the requests",
+		chromedp.Click(chromedp.CSS(`#nav-requests`)),
+		chromedp.WaitVisible(chromedp.CSS(`table#requests`)),
+	)
+	if n := value[int](t, ctx, `document.querySelectorAll('#requests tbody tr').length`); n == 0 {
+		t.Fatal("the requests list is empty over the demo history")
+	}
+	shot("requests")
+	do(t, ctx, "show the overdue ones",
+		chromedp.Navigate(f.srv.URL+"/hr/requests?status=open&overdue=1"),
+		chromedp.WaitVisible(chromedp.CSS(`table#requests`)),
+	)
+	overdue := value[int](t, ctx, `document.querySelectorAll('#requests tbody tr.tk-escalated').length`)
+	all := value[int](t, ctx, `document.querySelectorAll('#requests tbody tr').length`)
+	if overdue == 0 || overdue != all {
+		t.Fatalf("overdue filter: %d rows, %d marked overdue", all, overdue)
+	}
+	do(t, ctx, "open an overdue request",
+		chromedp.Click(chromedp.CSS(`#requests tbody tr:first-child td:first-child a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#request-due .tk-overdue`)),
+	)
+	shot("request-card")
+	if value[bool](t, ctx, `!!document.querySelector('#take')`) {
+		do(t, ctx, "take it",
+			chromedp.Click(chromedp.CSS(`#take`)),
+			chromedp.WaitVisible(chromedp.CSS(`#request-taken`)),
+		)
+	}
+	do(t, ctx, "decline it with a reason",
+		chromedp.SendKeys(chromedp.CSS(`#reject-reason`), "Нужен оригинал заявления с подписью"),
+		chromedp.Click(chromedp.CSS(`#reject`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if got := text(t, ctx, `#request-status`); got != "отклонена" {
+		t.Errorf("declined request's status = %q", got)
+	}
+	if !strings.Contains(text(t, ctx, `#history`), "Нужен оригинал заявления с подписью") {
+		t.Error("the reason is not in the history")
+	}
+
 	// A longer period switches the points to weeks; English works too.
 	do(t, ctx, "choose 180 days",
+		chromedp.Click(chromedp.CSS(`header nav a[href="/hr/dashboards"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tab-adoption`)),
 		chromedp.Click(chromedp.CSS(`#tab-adoption`)),
 		chromedp.WaitVisible(chromedp.CSS(`#period`)),
 		chromedp.SetValue(chromedp.CSS(`#period`), "180"),
@@ -265,8 +309,10 @@ func mustDownloadMatches(t *testing.T, ctx context.Context, dir, chart string) {
 		t.Fatalf("%s: no XLSX downloaded", chart)
 	}
 
-	drawn := value[[][]string](t, ctx, `Array.from(document.querySelectorAll('svg.chart[data-chart="`+chart+`"] g.series'),
-		g => Array.from(g.querySelectorAll('[data-v]'), m => m.getAttribute('data-v')))`)
+	// Each series' marks as [point index, value]; a point without a value
+	// has no mark and an empty cell.
+	drawn := value[[][][2]string](t, ctx, `Array.from(document.querySelectorAll('svg.chart[data-chart="`+chart+`"] g.series'),
+		g => Array.from(g.querySelectorAll('[data-v]'), m => [m.getAttribute('data-i'), m.getAttribute('data-v')]))`)
 	wb, err := excelize.OpenFile(file)
 	if err != nil {
 		t.Fatalf("%s: open %s: %v", chart, file, err)
@@ -279,18 +325,36 @@ func mustDownloadMatches(t *testing.T, ctx context.Context, dir, chart string) {
 	if len(drawn) == 0 || len(drawn[0]) == 0 {
 		t.Fatalf("%s: the chart draws no values", chart)
 	}
-	for s, values := range drawn {
-		for i, v := range values {
-			want, _ := strconv.ParseFloat(v, 64)
+	points := value[int](t, ctx, `document.querySelectorAll('table.chart-data[data-chart="`+chart+`"] tbody tr').length`)
+	if len(rows) < report.HeaderRow+points {
+		t.Fatalf("%s: XLSX has %d rows for %d points", chart, len(rows)-report.HeaderRow, points)
+	}
+	for s, marks := range drawn {
+		seen := map[int]bool{}
+		for _, m := range marks {
+			i, err := strconv.Atoi(m[0])
+			if err != nil || i < 0 || i >= points {
+				t.Fatalf("%s series %d: mark at point %q of %d", chart, s, m[0], points)
+			}
+			seen[i] = true
+			want, _ := strconv.ParseFloat(m[1], 64)
 			row := rows[report.HeaderRow+i]
-			got, err := strconv.ParseFloat(row[s+1], 64)
-			if err != nil || got != want {
-				t.Fatalf("%s series %d point %d: chart %s, XLSX %q", chart, s, i, v, row[s+1])
+			cell := ""
+			if s+1 < len(row) {
+				cell = row[s+1]
+			}
+			got, err := strconv.ParseFloat(cell, 64)
+			if err != nil || roundTo2(got) != want {
+				t.Fatalf("%s series %d point %d: chart %s, XLSX %q", chart, s, i, m[1], cell)
 			}
 		}
-	}
-	if extra := len(rows) - report.HeaderRow - len(drawn[0]); extra < 0 {
-		t.Fatalf("%s: XLSX has fewer rows than the chart has points", chart)
+		// Points the chart leaves out have no value in the workbook.
+		for i := 0; i < points && points <= 62; i++ {
+			row := rows[report.HeaderRow+i]
+			if !seen[i] && s+1 < len(row) && row[s+1] != "" {
+				t.Fatalf("%s series %d point %d: no mark, XLSX %q", chart, s, i, row[s+1])
+			}
+		}
 	}
 }
 

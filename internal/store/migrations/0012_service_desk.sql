@@ -4,17 +4,21 @@
 -- Working time (seconds on the company's calendar, as the SLA timers
 -- count it) from a ticket's creation to its first reply and to its
 -- resolution, set when they happen, so that the dashboards read medians
--- and percentiles without the calendar.
+-- and percentiles without the calendar; and the days (days since
+-- 1970-01-01 in the company's zone at the time) a ticket was created,
+-- first answered and resolved, so that the charts group a year of tickets
+-- in the order of an index instead of sorting them.
 ALTER TABLE tickets ADD COLUMN first_response_secs BIGINT;
 ALTER TABLE tickets ADD COLUMN resolution_secs BIGINT;
+ALTER TABLE tickets ADD COLUMN created_day BIGINT;
+ALTER TABLE tickets ADD COLUMN first_response_day BIGINT;
+ALTER TABLE tickets ADD COLUMN resolved_day BIGINT;
 
--- The dashboards read tickets by the day something happened to them.
-CREATE INDEX tickets_created ON tickets (company_id, created_at, category_id, employee_id);
-CREATE INDEX tickets_first_response ON tickets (company_id, first_response_at, first_response_secs,
-    first_response_due_at, employee_id);
-CREATE INDEX tickets_resolved_on ON tickets (company_id, resolved_at, category_id, resolution_secs,
-    resolution_due_at, resolution_breached_at, employee_id);
-CREATE INDEX tickets_rated ON tickets (company_id, rated_at, rating, employee_id);
+CREATE INDEX tickets_created_day ON tickets (company_id, created_day, category_id, employee_id);
+CREATE INDEX tickets_first_response_day ON tickets (company_id, first_response_day, first_response_secs,
+    first_response_at, first_response_due_at, employee_id);
+CREATE INDEX tickets_resolved_day ON tickets (company_id, resolved_day, category_id, resolution_secs, rating,
+    resolved_at, resolution_due_at, resolution_breached_at, employee_id);
 CREATE INDEX tickets_first_breach ON tickets (company_id, first_response_breached_at, employee_id)
     WHERE first_response_breached_at IS NOT NULL;
 CREATE INDEX tickets_resolution_breach ON tickets (company_id, resolution_breached_at, employee_id)
