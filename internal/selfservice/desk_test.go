@@ -37,9 +37,9 @@ func TestDeadline(t *testing.T) {
 	loc := moscow("2026-01-01 00:00").Location()
 	svc := selfservice.NewCatalog(nil).Find(selfservice.KeyEmploymentCert)
 	tests := []struct {
-		name     string
-		made     string
-		changes  map[staffbot.Date]calendar.DayKind
+		name      string
+		made      string
+		changes   map[staffbot.Date]calendar.DayKind
 		due, warn string
 	}{
 		// Friday 8 May is a short day; Saturday 9 May is Victory Day and

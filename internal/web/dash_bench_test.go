@@ -67,7 +67,7 @@ func BenchmarkPages(b *testing.B) {
 	o := store.SeedOptions{Today: staffbot.DateOf(t0.In(co.Location())), Days: 180, Employees: 250, Scenario: def.ID,
 		Marks: map[string]string{}, Seed: 11, Skip: []string{demo.NewcomerNumber, demo.MentorNumber, demo.ManagerNumber},
 		Articles: map[string]string{"vacation": "Как оформить отпуск", "salary": "Когда приходит зарплата"},
-		Tickets: 2, Requests: 3, RequestServices: requestServices()}
+		Tickets:  2, Requests: 3, RequestServices: requestServices()}
 	for _, s := range def.Steps {
 		o.Steps = append(o.Steps, s.ID)
 		if s.Mark != nil {

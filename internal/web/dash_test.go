@@ -76,7 +76,7 @@ func shippedSeed(t *testing.T, eng *scenario.Engine, today staffbot.Date, days, 
 	def := eng.Scenario("onboarding")
 	o := store.SeedOptions{Today: today, Days: days, Employees: employees, Scenario: def.ID, Marks: map[string]string{}, Seed: 11,
 		Articles: map[string]string{"vacation": "Как оформить отпуск", "salary": "Когда приходит зарплата", "dms": "Полис ДМС"},
-		Tickets: 2, Requests: 3, RequestServices: requestServices()}
+		Tickets:  2, Requests: 3, RequestServices: requestServices()}
 	for _, st := range def.Steps {
 		o.Steps = append(o.Steps, st.ID)
 		if st.Mark != nil {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/auth"
+	"github.com/staffbot/staffbot/internal/selfservice"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
-	"github.com/staffbot/staffbot/internal/selfservice"
 	"github.com/staffbot/staffbot/internal/web"
 )
 
