@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -186,6 +187,17 @@ func TestCharts(t *testing.T) {
 			}
 			if d.Onboarding.Stuck > 0 && !strings.Contains(text, "застряли в адаптации") {
 				t.Errorf("digest does not name the stuck newcomers:\n%s", text)
+			}
+			want := fmt.Sprintf("Обращения в HR: открыто %d, решено %d", d.TicketsOpened, d.TicketsResolved)
+			if d.TicketsOpened == 0 || !strings.Contains(text, want) {
+				t.Errorf("digest has %d tickets opened, text lacks %q:\n%s", d.TicketsOpened, want, text)
+			}
+			open, overdue, err := sd.st.ServiceQueueCounts(t.Context(), sd.co.ID, store.EmployeeScope{}, sd.q.Now)
+			if err != nil || d.RequestsOpen != open || d.RequestsOverdue != overdue {
+				t.Errorf("digest requests %d open, %d overdue; the queue has %d and %d (%v)", d.RequestsOpen, d.RequestsOverdue, open, overdue, err)
+			}
+			if overdue > 0 && !strings.Contains(text, fmt.Sprintf("заявок с истёкшим сроком выдачи (ст. 62 ТК РФ): %d", overdue)) {
+				t.Errorf("digest does not name the overdue requests:\n%s", text)
 			}
 		})
 	})

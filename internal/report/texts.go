@@ -138,7 +138,7 @@ var texts = map[string][2]string{
 	"digest.not_joined":       {"• приглашены, но не подключились за 7 дней: %d", "• invited but not joined within 7 days: %d"},
 	"digest.unanswered":       {"• вопросов без ответа: %d — добавьте статьи в базу знаний", "• unanswered questions: %d; add articles to the knowledge base"},
 	"digest.tickets":          {"Обращения в HR: открыто %d, решено %d", "Tickets to HR: opened %d, resolved %d"},
-	"digest.requests":         {"Заявок на справки и документы у HR сейчас: %d", "Requests for certificates and documents with HR now: %d"},
+	"digest.requests":         {"Заявок сотрудников у HR сейчас: %d", "Employees' requests with HR now: %d"},
 	"digest.requests_overdue": {"• заявок с истёкшим сроком выдачи (ст. 62 ТК РФ): %d", "• requests past their legal deadline (Labour Code art. 62): %d"},
 	"digest.all_good":         {"Ничего срочного. Хорошей недели!", "Nothing urgent. Have a good week!"},
 	"digest.link":             {"Подробнее в кабинете: %s", "Details in the cabinet: %s"},

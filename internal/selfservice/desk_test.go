@@ -177,6 +177,10 @@ func TestService_DeadlineReminder(t *testing.T) {
 		if got := f.events(r.ID); len(got) != 1 || got[0] != store.ServiceEventQueued {
 			t.Errorf("history %v, want queued", got)
 		}
+		said := f.chat(chatID)
+		if !strings.Contains(strings.Join(said, "\n"), "не позже чем через 3 рабочих дня — до 13.05.2026 включительно") {
+			t.Errorf("the employee was not told the deadline:\n%s", strings.Join(said, "\n"))
+		}
 
 		for _, at := range []string{"2026-05-09 10:00", "2026-05-12 17:59"} {
 			f.clock.Set(moscow(at))

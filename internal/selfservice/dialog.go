@@ -508,7 +508,17 @@ func (s *Service) submit(ctx context.Context, c *chat, svc *CatalogService, conn
 	if f == store.FulfilAuto {
 		return c.say(ctx, "submitted.auto", title)
 	}
-	if err := c.say(ctx, "submitted.hr", r.ID, title); err != nil {
+	if svc.DueDays > 0 {
+		// The law's deadline, as HR's queue will count it.
+		cal, err := s.calendar(ctx, c.tx, c.co)
+		if err != nil {
+			return err
+		}
+		due, _ := Deadline(cal, svc, c.now)
+		if err := c.say(ctx, "submitted.hr", r.ID, title, svc.DueDays, due.In(c.co.Location()).Format("02.01.2006")); err != nil {
+			return err
+		}
+	} else if err := c.say(ctx, "submitted.hr_nodue", r.ID, title); err != nil {
 		return err
 	}
 	if svc.Key == KeyPersonalDataChange {

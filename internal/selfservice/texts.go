@@ -40,8 +40,10 @@ var texts = map[string]Text{
 	"invalid.choice": {"Выберите один из вариантов кнопкой.", "Please choose one of the buttons."},
 
 	"submitted.auto": {"Запрашиваю «%s» в учётной системе…", "Requesting “%s” from the accounting system…"},
-	"submitted.hr": {"Заявка №%d «%s» передана в отдел кадров. Документы выдают не позже чем через 3 рабочих дня; я напишу, когда всё будет готово.",
-		"Request #%d “%s” has been passed to HR. Documents are issued within 3 working days; I will write when it is ready."},
+	"submitted.hr": {"Заявка №%d «%s» передана в отдел кадров. По закону документы выдают не позже чем через %d рабочих дня — до %s включительно; я напишу, когда всё будет готово.",
+		"Request #%d “%s” has been passed to HR. By law, documents are issued within %d working days, by %s; I will write when it is ready."},
+	"submitted.hr_nodue": {"Заявка №%d «%s» передана в отдел кадров. Я напишу, когда её рассмотрят.",
+		"Request #%d “%s” has been passed to HR. I will write when it has been dealt with."},
 	"personal.notice": {"Не присылайте в чат документы и новые данные: это небезопасно. Отдел кадров свяжется с вами и пришлёт защищённую ссылку для загрузки, или принесите документы лично.",
 		"Do not send documents or the new data in the chat: it is not safe. HR will contact you and send a secure upload link, or bring the documents in person."},
 	"unavailable.service": {"Сейчас эта услуга недоступна. Обратитесь, пожалуйста, в отдел кадров.", "This service is not available right now. Please contact HR."},
