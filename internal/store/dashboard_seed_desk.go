@@ -288,9 +288,9 @@ func (s *Store) seedServiceRequests(ctx context.Context, companyID staffbot.Comp
 				warn = at(time.Date(start.Year, start.Month, start.Day, 0, sp[0].From, 0, 0, loc))
 			}
 			// Done after a working time around a day, a tenth after the
-			// deadline; one in twenty of the last month's is forgotten.
+			// deadline; one in ten of the last month's is forgotten.
 			doneAt := cal.Add(submitted, seedWorkTime(rng, 8*time.Hour, 0.9, 200*time.Hour))
-			if now.Sub(created) < 30*24*time.Hour && rng.Float64() < 0.05 {
+			if now.Sub(created) < 30*24*time.Hour && rng.Float64() < 0.1 {
 				doneAt = now.Add(time.Hour)
 			}
 			status, outcome := ServiceRequestClosed, "done"

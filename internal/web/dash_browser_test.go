@@ -21,6 +21,7 @@ import (
 	"github.com/staffbot/staffbot/internal/browsertest"
 	"github.com/staffbot/staffbot/internal/demo"
 	"github.com/staffbot/staffbot/internal/report"
+	"github.com/staffbot/staffbot/internal/selfservice"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
 
@@ -221,7 +222,15 @@ func TestBrowser_Cabinet(t *testing.T) {
 	}
 
 	// HR's queue of requests: the overdue ones, a card with its deadline
-	// and history, taken and declined with a reason.
+	// and history, taken and declined with a reason. One request is sure
+	// to be overdue: made on Friday 20 February, due Wednesday 25th.
+	newcomer, err := f.st.FindEmployeeByNumber(t.Context(), f.co.ID, demo.NewcomerNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mustRequest(newcomer, selfservice.KeyWorkRecordCopy, map[string]string{"form": "book_copy", "copies": "2"},
+		time.Date(2026, 2, 20, 12, 0, 0, 0, time.UTC))
+	f.mustDeadlines()
 	do(t, ctx, "open the requests",
 		chromedp.Click(chromedp.CSS(`#nav-requests`)),
 		chromedp.WaitVisible(chromedp.CSS(`table#requests`)),
@@ -253,7 +262,7 @@ func TestBrowser_Cabinet(t *testing.T) {
 	do(t, ctx, "decline it with a reason",
 		chromedp.SendKeys(chromedp.CSS(`#reject-reason`), "Нужен оригинал заявления с подписью"),
 		chromedp.Click(chromedp.CSS(`#reject`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history .rq-ev-rejected`)),
 	)
 	if got := text(t, ctx, `#request-status`); got != "отклонена" {
 		t.Errorf("declined request's status = %q", got)
