@@ -61,7 +61,7 @@ func (ix *Index) analyze(text string) query {
 		return q
 	}
 
-	weights := sentenceWeights(sents, stream)
+	weights := ix.sentenceWeights(sents, stream)
 	seen := map[string]int{}
 	unknown := map[string]float64{}
 	add := func(stem string, w float64, ti *termInfo) {
@@ -77,7 +77,8 @@ func (ix *Index) analyze(text string) query {
 			continue
 		}
 		w := weights[t.sent] * (1 - t.damp)
-		if lightStems[t.stem] {
+		light := ix.lex.light[t.stem]
+		if light {
 			w *= lightWeight
 		}
 		if t.covered {
@@ -90,9 +91,9 @@ func (ix *Index) analyze(text string) query {
 			add(t.stem, w, ti)
 			continue
 		}
-		if t.covered || t.script == textnorm.Digits {
-			// A synonym that led elsewhere, or a number no article
-			// mentions: neither says the message is off the base.
+		if t.covered || light || t.script == textnorm.Digits {
+			// A synonym that led elsewhere, an everyday word or a number
+			// no article mentions: none says the message is off the base.
 			continue
 		}
 		unknown[t.stem] = max(unknown[t.stem], w)
@@ -106,9 +107,13 @@ func (ix *Index) analyze(text string) query {
 	return q
 }
 
-// contextWeight is the weight of sentences around the question when the
-// question itself has three or more words of substance, one or two, none.
-var contextWeight = [3]float64{0.6, 0.9, 1}
+// contextWeight is the weight of the sentences around the question when
+// the question says much and when it says little; between the two
+// idf masses of questionMass it moves from one to the other.
+var (
+	contextWeight = [2]float64{0.6, 1}
+	questionMass  = [2]float64{2, 6}
+)
 
 // Weights of words that carry less than a full term.
 var (
@@ -117,25 +122,6 @@ var (
 	dampPerHalfEdit = 0.12
 )
 
-// lightStems are words that rarely say what a question is about: doing,
-// saying and knowing verbs, time words, hedges. They keep a little weight
-// and do not count as the substance of a sentence.
-var lightStems = func() map[string]bool {
-	words := []string{
-		"сделать", "делать", "написать", "писать", "сказать", "говорить", "говорят", "узнать", "знать",
-		"понять", "понимать", "думать", "хотеть", "стать", "получиться", "пришлось", "слышал", "слышала",
-		"подсказали", "сказали", "объяснили", "знакомые", "коллеги", "коллега", "сегодня", "завтра", "вчера",
-		"сейчас", "теперь", "раньше", "позже", "потом", "никогда", "всегда", "иногда", "опять", "снова",
-		"давно", "недавно", "скоро", "пока", "третий", "третьего", "примерно", "около", "совсем",
-		"немного", "чуть", "вообще", "просто", "случай", "случае", "нормально", "всё", "ничего", "понятно",
-		"человек", "люди", "ситуация", "плюс", "минус", "причём", "наоборот",
-	}
-	m := map[string]bool{}
-	for _, w := range words {
-		m[textnorm.StemRU(textnorm.Fold(w))] = true
-	}
-	return m
-}()
 
 // readToken turns one token into terms according to the message's mode.
 func (ix *Index) readToken(t textnorm.Token, sent int, mode Mode) []tok {
@@ -362,7 +348,7 @@ func (ix *Index) smallTalk(stream []tok) SmallTalk {
 
 // sentenceWeights weighs each sentence: the question counts fully, the
 // story around it less, and more so the less the question itself says.
-func sentenceWeights(sents []string, stream []tok) []float64 {
+func (ix *Index) sentenceWeights(sents []string, stream []tok) []float64 {
 	w := make([]float64, max(len(sents), 1))
 	if len(sents) <= 1 {
 		for i := range w {
@@ -379,19 +365,22 @@ func sentenceWeights(sents []string, stream []tok) []float64 {
 	if !anyQ {
 		isQ[len(sents)-1] = true
 	}
-	content := 0
+	// How much the question itself says: the idf mass of its words of
+	// substance. "Где это проверить?" says nearly nothing, and then the
+	// story before it tells what the message is about.
+	var mass float64
 	for _, t := range stream {
-		if isQ[t.sent] && !t.stop && !t.covered && !lightStems[t.stem] {
-			content++
+		if !isQ[t.sent] || t.stop || t.covered || ix.lex.light[t.stem] {
+			continue
+		}
+		if ti := ix.terms[t.stem]; ti != nil {
+			mass += ti.idf
+		} else if t.script != textnorm.Digits {
+			mass += ix.idfMax
 		}
 	}
-	ctx := contextWeight[0]
-	switch {
-	case content == 0:
-		ctx = contextWeight[2]
-	case content <= 2:
-		ctx = contextWeight[1]
-	}
+	lo, hi := questionMass[0], questionMass[1]
+	ctx := contextWeight[1] - (contextWeight[1]-contextWeight[0])*min(max((mass-lo)/(hi-lo), 0), 1)
 	for i := range w {
 		w[i] = ctx
 		if isQ[i] {

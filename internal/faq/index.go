@@ -202,5 +202,5 @@ func (ix *Index) knownStem(stem string) bool {
 	if _, ok := ix.terms[stem]; ok {
 		return true
 	}
-	return ix.lex.expands[stem]
+	return ix.lex.expands[stem] || ix.lex.light[stem]
 }

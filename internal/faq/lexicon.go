@@ -59,6 +59,40 @@ func (pt phraseTable) match(toks []tok, i int, key func(tok) string) *phrase {
 	return nil
 }
 
+// maxGap is how many little words may stand between the words of a
+// multi-word synonym: "задерживаться и после работы" still says
+// "задерживаться после работы".
+const maxGap = 2
+
+// matchLoose is match for synonyms: the phrase's words must come in order
+// within one sentence, but up to maxGap stop words may stand between
+// them in all. It returns the positions of the matched words.
+func (pt phraseTable) matchLoose(toks []tok, i int, key func(tok) string) (*phrase, []int) {
+	ps := pt[key(toks[i])]
+	for k := range ps {
+		p := &ps[k]
+		at := []int{i}
+		gap := 0
+		j := i + 1
+		for _, s := range p.seq[1:] {
+			for j < len(toks) && toks[j].sent == toks[i].sent && key(toks[j]) != s && toks[j].stop && gap < maxGap {
+				j++
+				gap++
+			}
+			if j >= len(toks) || toks[j].sent != toks[i].sent || key(toks[j]) != s {
+				at = nil
+				break
+			}
+			at = append(at, j)
+			j++
+		}
+		if at != nil {
+			return p, at
+		}
+	}
+	return nil, nil
+}
+
 // lexicon is the language knowledge shared by every knowledge base:
 // Russian HR synonyms, the English glossary, small talk.
 type lexicon struct {
@@ -73,6 +107,10 @@ type lexicon struct {
 	// ruWords are the Russian words the lexicon itself knows, with the
 	// stems they stand for; typo correction may land on them.
 	ruWords map[string]string
+
+	// light holds the stems of everyday words (common_ru.txt): known,
+	// but saying little about the question.
+	light map[string]bool
 
 	// expands holds stems that a synonym line turns into other stems, so
 	// they count as understood even when no article uses them.
@@ -99,6 +137,7 @@ func loadLexicon() (*lexicon, error) {
 		enWords:  map[string]bool{},
 		ruWords:  map[string]string{},
 		expands:  map[string]bool{},
+		light:    map[string]bool{},
 	}
 
 	err := eachLine("lexicon/synonyms_ru.txt", func(line string) error {
@@ -138,6 +177,18 @@ func loadLexicon() (*lexicon, error) {
 			seq = append(seq, textnorm.StemEN(t.Text))
 		}
 		l.english.add(phrase{seq: seq, out: l.ruTokens(ru)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = eachLine("lexicon/common_ru.txt", func(line string) error {
+		for _, t := range l.ruTokens(line) {
+			if t.script == textnorm.Cyrillic && !t.stop {
+				l.light[t.stem] = true
+			}
+		}
 		return nil
 	})
 	if err != nil {
