@@ -122,7 +122,6 @@ var (
 	dampPerHalfEdit = 0.12
 )
 
-
 // readToken turns one token into terms according to the message's mode.
 func (ix *Index) readToken(t textnorm.Token, sent int, mode Mode) []tok {
 	switch t.Script {
@@ -151,6 +150,10 @@ func (ix *Index) readRussian(surf string, sent int) []tok {
 	if t.stop || ix.knownStem(t.stem) || ix.voc.words[surf] != nil || ix.lex.ruWords[surf] != "" {
 		return []tok{t}
 	}
+	if stem := ix.alternate(t.stem); stem != "" {
+		t.stem = stem
+		return []tok{t}
+	}
 	if w, d := ix.voc.nearest(surf); w != nil {
 		return []tok{{surf: w.surf, stem: w.stem, script: textnorm.Cyrillic, stop: w.stop, sent: sent,
 			damp: dampPerHalfEdit * float64(d)}}
@@ -165,6 +168,31 @@ func (ix *Index) readRussian(surf string, sent int) []tok {
 		return []tok{{surf: lat, stem: lat, script: textnorm.Latin, english: true, sent: sent}}
 	}
 	return []tok{t}
+}
+
+// stemAlternations undo the sound changes of Russian verb forms that the
+// stemmer leaves apart: "прошу" and "просить", "плачу" and "платить",
+// "отпущу" and "отпустить", "сдаю" and "сдавать".
+var stemAlternations = []struct{ from, to string }{
+	{"ж", "д"}, {"ж", "з"}, {"ч", "т"}, {"щ", "ст"}, {"ш", "с"}, {"ш", "х"}, {"вл", "в"}, {"бл", "б"},
+	{"пл", "п"}, {"мл", "м"}, {"", "ва"},
+}
+
+// alternate returns the known stem an unknown one alternates with, or "".
+func (ix *Index) alternate(stem string) string {
+	if len([]rune(stem)) < 3 {
+		return ""
+	}
+	for _, a := range stemAlternations {
+		if !strings.HasSuffix(stem, a.from) {
+			continue
+		}
+		alt := stem[:len(stem)-len(a.from)] + a.to
+		if ix.terms[alt] != nil || ix.lex.expands[alt] {
+			return alt
+		}
+	}
+	return ""
 }
 
 // split tries to read a word as two known words typed without a space.
