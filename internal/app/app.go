@@ -21,6 +21,7 @@ import (
 	"github.com/staffbot/staffbot/internal/channel/webchat"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/delivery"
+	"github.com/staffbot/staffbot/internal/faq/faqbot"
 	"github.com/staffbot/staffbot/internal/helpdesk"
 	"github.com/staffbot/staffbot/internal/scenario"
 	"github.com/staffbot/staffbot/internal/secret"
@@ -68,6 +69,7 @@ type App struct {
 	tick      time.Duration
 	metrics   *metrics
 	webchat   *webchat.Server
+	faq       *faqbot.Responder
 	handler   http.Handler
 	scenarios int
 
@@ -165,8 +167,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Logger:  a.logger,
 		BaseURL: cfg.PublicURL(),
 		Ackers:  map[staffbot.ChannelKind]bot.Acker{staffbot.ChannelTelegram: telegramAcker{api: cfg.TelegramAPIURL, hc: a.hc}},
-		FAQ:     a.newFAQ(),
 	}
+	a.faq = a.newFAQ()
+	a.Bot.FAQ = a.faq
 	a.SecureLinks = a.newSecureLinks()
 	a.wireHelpdesk()
 	a.wireSelfService()

@@ -67,17 +67,23 @@ func TestTelegramFAQ(t *testing.T) {
 				t.Errorf("unanswered gaps = %+v, %v; want the question", unanswered, err)
 			}
 
+			// Passing it to HR opens a ticket at once, and the employee
+			// gets one message with its number.
 			h.push(h.tg.CallbackUpdate(chat, buttonData(t, honest, "HR")))
 			sent := h.waitSent(chat, before+2)[before+1]
-			if !strings.Contains(sent.Text, "Передал") {
-				t.Errorf("after asking for HR got %q", sent.Text)
+			if !strings.Contains(sent.Text, "обращение №") {
+				t.Errorf("after asking for HR got %q, want the ticket's number", sent.Text)
 			}
-			reqs, err := h.store().FindHRRequests(t.Context(), h.co.ID, store.HRRequestOpen)
+			tickets, err := h.store().FindTickets(t.Context(), h.co.ID, store.TicketFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(reqs) != 1 || reqs[0].Text != noAnswer || reqs[0].EmployeeID != emp.ID {
-				t.Errorf("HR requests = %+v, want the question from the employee", reqs)
+			if len(tickets) != 1 || tickets[0].Source != "faq" || tickets[0].EmployeeID != emp.ID {
+				t.Errorf("tickets = %+v, want one from the FAQ for the employee", tickets)
+			}
+			// Nothing is left waiting to be turned into a second message.
+			if reqs, err := h.store().FindHRRequests(t.Context(), h.co.ID, store.HRRequestOpen); err != nil || len(reqs) != 0 {
+				t.Errorf("open HR requests = %+v, %v; want none", reqs, err)
 			}
 
 			// Small talk gets a short reply, not an article.

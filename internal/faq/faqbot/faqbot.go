@@ -42,6 +42,13 @@ type Generator interface {
 	Answer(ctx context.Context, req llm.Request) (llm.Reply, error)
 }
 
+// Escalator opens a ticket for HR from a question, in the caller's
+// transaction; the helpdesk provides it.
+type Escalator interface {
+	OpenFromEscalation(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		text, category string) (*store.Ticket, error)
+}
+
 // Responder answers questions in the chat. It implements the bot's hook
 // for what no scenario took.
 type Responder struct {
@@ -51,6 +58,11 @@ type Responder struct {
 
 	// HTTPClient reaches the generative layer's endpoint.
 	HTTPClient *http.Client
+
+	// Escalator, when set, turns a question passed to HR into a helpdesk
+	// ticket at once, and the helpdesk tells the employee its number.
+	// Without it the question waits as an HR request.
+	Escalator Escalator
 
 	// NewGenerator, when set, replaces the OpenAI-compatible client made
 	// from a company's settings; tests use it.
@@ -269,11 +281,22 @@ func (r *Responder) button(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 		if q.Outcome == store.FAQToHR {
 			return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: t(lg, "sent.to.hr")}, now)
 		}
-		req := &store.HRRequest{CompanyID: co.ID, EmployeeID: emp.ID, QuestionID: &q.ID, Text: q.Text, CreatedAt: now}
-		if err := tx.CreateHRRequest(ctx, req); err != nil {
+		if err := tx.SetFAQOutcome(ctx, co.ID, q.ID, store.FAQToHR); err != nil {
 			return err
 		}
-		if err := tx.SetFAQOutcome(ctx, co.ID, q.ID, store.FAQToHR); err != nil {
+		if r.Escalator != nil {
+			// One message: the helpdesk answers with the ticket's number.
+			tk, err := r.Escalator.OpenFromEscalation(ctx, tx, co, emp, q.Text, "")
+			if err != nil {
+				return err
+			}
+			r.Logger.InfoContext(ctx, "Question passed to HR",
+				slog.Int64("company_id", int64(co.ID)), slog.Int64("employee_id", int64(emp.ID)),
+				slog.Int64("ticket_id", tk.ID))
+			return nil
+		}
+		req := &store.HRRequest{CompanyID: co.ID, EmployeeID: emp.ID, QuestionID: &q.ID, Text: q.Text, CreatedAt: now}
+		if err := tx.CreateHRRequest(ctx, req); err != nil {
 			return err
 		}
 		r.Logger.InfoContext(ctx, "Question passed to HR",
