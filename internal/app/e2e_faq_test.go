@@ -1,14 +1,17 @@
 package app_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/channel/telegram/telegramtest"
 	"github.com/staffbot/staffbot/internal/faq"
+	"github.com/staffbot/staffbot/internal/hris/onec/onectest"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
@@ -145,4 +148,52 @@ func lastButtons(msgs []telegramtest.Message) *telegramtest.Message {
 		}
 	}
 	return nil
+}
+
+// TestTelegramFAQ_RulesBeforeServices: a message that names a service but
+// asks about the rules gets the article, with a button that starts the
+// service; a message that only names the service starts it at once.
+func TestTelegramFAQ_RulesBeforeServices(t *testing.T) {
+	for _, op := range storetest.Openers() {
+		t.Run(op.Name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Date(2026, 3, 2, 12, 0, 0, 0, moscow)
+			h := newHarness(t, op, start)
+			mustImportKB(t, h.store(), h.co.ID, start)
+
+			fake := onectest.NewServer(t)
+			fake.AddEmployee(onectest.Employee{Code: "00110", Name: "Егорова Вера Павловна", HiredOn: "2024-01-10",
+				Position: "Бухгалтер", Department: "Бухгалтерия"})
+			fake.SetVacationBalance("00110", onectest.VacationBalance{Days: 12})
+			settings, _ := json.Marshal(app.ConnectorSettings{ServicePath: onectest.ServicePath})
+			_, err := h.store().SaveConnector(t.Context(), &store.Connector{CompanyID: h.co.ID, Kind: "1c", URL: fake.URL(),
+				Username: onectest.DefaultUser, Secret: onectest.DefaultPassword, Auth: app.AuthBasic,
+				Settings: string(settings)}, h.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			emp := h.mustEmployee("00110", "Егорова Вера Павловна", staffbot.Date{Year: 2024, Month: 1, Day: 10}, nil, nil)
+			const chat = 311
+			h.mustRegister(chat, emp)
+
+			n := len(h.drain(chat))
+			h.push(h.tg.TextUpdate(chat, "Сколько дней отпуска положено в год?"))
+			rules := h.waitSent(chat, n+1)[n]
+			n++
+			if !strings.Contains(rules.Text, "Ежегодный оплачиваемый отпуск") {
+				t.Fatalf("question about the rules got %q, want the article on annual leave", rules.Text)
+			}
+			buttonData(t, rules, "Помогло")
+			h.push(h.tg.CallbackUpdate(chat, buttonData(t, rules, "Остаток отпуска")))
+			if got := h.waitSent(chat, n+1)[n]; !strings.Contains(got.Text, "Запрашиваю") {
+				t.Errorf("the article's service button got %q, want the balance being asked from 1C", got.Text)
+			}
+			n = len(h.drain(chat))
+
+			h.push(h.tg.TextUpdate(chat, "сколько у меня отпуска"))
+			if got := h.waitSent(chat, n+1)[n]; !strings.Contains(got.Text, "Запрашиваю") {
+				t.Errorf("a request for the balance got %q, want the service", got.Text)
+			}
+		})
+	}
 }

@@ -22,6 +22,7 @@ func (a *App) wireSelfService() {
 		Connector:    a.Connector,
 		Links:        a.SecureLinks,
 		PollInterval: 5 * a.tick,
+		FAQ:          a.faq,
 	}
 	a.Bot.Services = a.SelfService
 	wake := a.Store.OnEnqueue

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/hris"
 	"github.com/staffbot/staffbot/internal/securelink"
 	"github.com/staffbot/staffbot/internal/store"
@@ -51,6 +52,12 @@ type Service struct {
 	// Links delivers files as secure links.
 	Links *securelink.Service
 
+	// FAQ, when set, may answer a typed message that names a service but
+	// asks more than for it ("сколько дней отпуска положено?" is about the
+	// rules, not about my balance): if it is sure of an article it sends
+	// it with a button that starts the service.
+	FAQ Answers
+
 	// PollInterval is how often Run looks for requests without being
 	// woken; Workers bounds fulfilments at once; Timeout bounds one
 	// fulfilment's calls to the accounting system. Zero takes the
@@ -65,6 +72,14 @@ type Service struct {
 	// lastSubmit is when Handle last submitted a request, in wall-clock
 	// nanoseconds; Wake acts only within wakeWindow of it.
 	lastSubmit atomic.Int64
+}
+
+// Answers is the FAQ as the catalogue sees it.
+type Answers interface {
+	// AnswerIfSure answers the message with an article, adding the extra
+	// button under it, when it is sure of one; it reports whether it did.
+	AnswerIfSure(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		acct *staffbot.ChannelAccount, in channel.Incoming, extra channel.Button) (bool, error)
 }
 
 // wakeWindow is how long after a submission Wake still makes Run look:

@@ -95,6 +95,38 @@ func (r *Responder) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 	return false, nil
 }
 
+// AnswerIfSure answers a typed message with an article when the engine is
+// sure of one, with extra as a button under it; the self-service
+// catalogue asks this of messages that name a service but ask more. It
+// reports whether it answered. The answer is the article itself, not
+// phrased by the generative layer, so that the button stays with it.
+func (r *Responder) AnswerIfSure(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+	acct *staffbot.ChannelAccount, in channel.Incoming, extra channel.Button) (bool, error) {
+	text := strings.TrimSpace(in.Text)
+	if in.Kind != channel.KindText || text == "" {
+		return false, nil
+	}
+	kb, err := r.indexes.get(ctx, tx, co.ID)
+	if err != nil || kb.ix.Len() == 0 {
+		return false, err
+	}
+	res := kb.ix.Search(text, faq.Audience{Department: emp.Department, Office: emp.Office})
+	if res.Band != faq.BandHigh {
+		return false, nil
+	}
+	now := r.Clock.Now()
+	q := &store.FAQQuestion{
+		CompanyID: co.ID, EmployeeID: emp.ID, Text: text, Terms: kb.ix.Terms(text), Band: string(res.Band),
+		ArticleSlug: res.Top(), Confidence: res.Confidence, Outcome: store.FAQAnswered, CreatedAt: now,
+	}
+	if err := tx.CreateFAQQuestion(ctx, q); err != nil {
+		return false, err
+	}
+	msg := answerMessage(kb, kb.ix.Find(res.Top()), q.ID, "", lang(in, &res))
+	msg.Buttons = append([][]channel.Button{{extra}}, msg.Buttons...)
+	return true, tx.EnqueueToAccount(ctx, acct, msg, now)
+}
+
 // lang picks the reply language: English for an English message or an
 // English-speaking messenger, Russian otherwise.
 func lang(in channel.Incoming, res *faq.Result) locale.Lang {
