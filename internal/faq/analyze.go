@@ -247,11 +247,17 @@ func (ix *Index) english(stream []tok) []tok {
 			w := run[k]
 			w.stem = w.surf
 			switch {
-			case textnorm.IsStopEN(w.surf) || len(w.surf) < 2:
+			case textnorm.IsStopEN(w.surf) || len(w.surf) < 2 || ix.lex.enCommon[w.surf]:
 				w.stop = true
 			case ix.terms[w.surf] != nil:
 				// A Latin term the articles use: VPN, HR.
 			default:
+				// A Russian term in Latin letters inside English: "2-NDFL",
+				// "DMS", "STD-R".
+				if v, conf := ix.voc.translit(w.surf); v != nil && conf == 1 && !v.stop {
+					w = tok{surf: v.surf, stem: v.stem, script: textnorm.Cyrillic, sent: w.sent}
+					break
+				}
 				w.stem = "en:" + w.surf
 			}
 			out = append(out, w)
@@ -366,7 +372,7 @@ func (ix *Index) smallTalk(stream []tok) SmallTalk {
 		}
 		return TalkNone
 	}
-	for _, k := range []SmallTalk{TalkWho, TalkJoke, TalkHowAreYou, TalkLove, TalkAbuse, TalkThanks, TalkBye, TalkGreeting, TalkAck} {
+	for _, k := range []SmallTalk{TalkWho, TalkJoke, TalkHowAreYou, TalkLove, TalkAbuse, TalkElsewhere, TalkThanks, TalkBye, TalkGreeting, TalkAck} {
 		if found[k] {
 			return k
 		}

@@ -104,6 +104,10 @@ type lexicon struct {
 	// message from Russian in Latin letters.
 	enWords map[string]bool
 
+	// enCommon are everyday English words (common_en.txt): they tell an
+	// English message apart, and say nothing about its topic.
+	enCommon map[string]bool
+
 	// ruWords are the Russian words the lexicon itself knows, with the
 	// stems they stand for; typo correction may land on them.
 	ruWords map[string]string
@@ -135,6 +139,7 @@ func loadLexicon() (*lexicon, error) {
 		english:  phraseTable{},
 		small:    phraseTable{},
 		enWords:  map[string]bool{},
+		enCommon: map[string]bool{},
 		ruWords:  map[string]string{},
 		expands:  map[string]bool{},
 		light:    map[string]bool{},
@@ -198,6 +203,7 @@ func loadLexicon() (*lexicon, error) {
 	err = eachLine("lexicon/common_en.txt", func(line string) error {
 		for _, w := range strings.Fields(textnorm.Fold(line)) {
 			l.enWords[w] = true
+			l.enCommon[w] = true
 		}
 		return nil
 	})
