@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/staffbot/staffbot/internal/faq/textnorm"
@@ -154,6 +155,11 @@ func (ix *Index) readRussian(surf string, sent int) []tok {
 		t.stem = stem
 		return []tok{t}
 	}
+	if stem := ix.relative(t.stem); stem != "" {
+		t.stem = stem
+		t.damp = relativeDamp
+		return []tok{t}
+	}
 	if w, d := ix.voc.nearest(surf); w != nil {
 		return []tok{{surf: w.surf, stem: w.stem, script: textnorm.Cyrillic, stop: w.stop, sent: sent,
 			damp: dampPerHalfEdit * float64(d)}}
@@ -195,6 +201,34 @@ func (ix *Index) alternate(stem string) string {
 	return ""
 }
 
+// relativeDamp is how much less a word counts when it is read as a
+// relative of a known one.
+const relativeDamp = 0.3
+
+// relative returns a known stem of the same word family as an unknown
+// one, where one stem begins the other and they share at least
+// familyLen letters: "накоп" (накопил) and "накоплен" (накопленные).
+// The shortest such stem wins; "" when there is none.
+func (ix *Index) relative(stem string) string {
+	rs := []rune(stem)
+	if len(rs) < familyLen {
+		return ""
+	}
+	for n := len(rs) - 1; n >= familyLen; n-- {
+		if p := string(rs[:n]); ix.terms[p] != nil {
+			return p
+		}
+	}
+	i := sort.SearchStrings(ix.stems, stem)
+	best := ""
+	for ; i < len(ix.stems) && strings.HasPrefix(ix.stems[i], stem); i++ {
+		if best == "" || len(ix.stems[i]) < len(best) {
+			best = ix.stems[i]
+		}
+	}
+	return best
+}
+
 // split tries to read a word as two known words typed without a space.
 func (ix *Index) split(surf string) []tok {
 	rs := []rune(surf)
@@ -234,14 +268,21 @@ func (ix *Index) english(stream []tok) []tok {
 		for k := range run {
 			run[k] = stream[i+k]
 			run[k].stem = textnorm.StemEN(run[k].surf)
+			run[k].stop = textnorm.IsStopEN(run[k].surf)
 		}
+		used := make([]bool, len(run))
 		for k := 0; k < len(run); k++ {
-			if p := ix.lex.english.match(run, k, stemKey); p != nil {
+			if used[k] {
+				continue
+			}
+			if p, at := ix.lex.english.matchLoose(run, k, stemKey); p != nil {
+				for _, j := range at {
+					used[j] = true
+				}
 				for _, o := range p.out {
 					o.sent = t.sent
 					out = append(out, o)
 				}
-				k += len(p.seq) - 1
 				continue
 			}
 			w := run[k]

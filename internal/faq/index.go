@@ -53,7 +53,8 @@ type Index struct {
 	units    []unit
 	docLen   [][nFields]float32
 	avgLen   [nFields]float64
-	idfMax   float64 // the idf of a term no article has
+	idfMax   float64  // the idf of a term no article has
+	stems    []string // every term, sorted, for finding a word's relatives
 	voc      *vocabulary
 }
 
@@ -169,6 +170,11 @@ func Build(articles []Article) (*Index, error) {
 		ti.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	ix.idfMax = math.Log(1 + (n+0.5)/0.5)
+	ix.stems = make([]string, 0, len(ix.terms))
+	for stem := range ix.terms {
+		ix.stems = append(ix.stems, stem)
+	}
+	sort.Strings(ix.stems)
 	// Units: each keeps its distinct terms, weighted by idf.
 	ix.units = make([]unit, len(units))
 	for u, ut := range units {
