@@ -78,7 +78,9 @@ func (ix *Index) analyze(text string) query {
 			continue
 		}
 		w := weights[t.sent] * (1 - t.damp)
-		light := ix.lex.light[t.stem]
+		// Weight goes by the word as typed: "уходить" is an everyday
+		// verb, "уходу" (care) shares its stem and is not.
+		light := ix.lex.lightWords[t.surf]
 		if light {
 			w *= lightWeight
 		}
@@ -92,7 +94,7 @@ func (ix *Index) analyze(text string) query {
 			add(t.stem, w, ti)
 			continue
 		}
-		if t.covered || light || t.script == textnorm.Digits {
+		if t.covered || light || ix.lex.light[t.stem] || t.script == textnorm.Digits {
 			// A synonym that led elsewhere, an everyday word or a number
 			// no article mentions: none says the message is off the base.
 			continue
@@ -445,7 +447,7 @@ func (ix *Index) sentenceWeights(sents []string, stream []tok) []float64 {
 	// story before it tells what the message is about.
 	var mass float64
 	for _, t := range stream {
-		if !isQ[t.sent] || t.stop || t.covered || ix.lex.light[t.stem] {
+		if !isQ[t.sent] || t.stop || t.covered || ix.lex.lightWords[t.surf] {
 			continue
 		}
 		if ti := ix.terms[t.stem]; ti != nil {

@@ -203,7 +203,7 @@ func (r Report) Print(w io.Writer) {
 // honest "I don't know": the employee acts on it. Messages the engine was
 // not tuned on are answered wrongly more often, so the cap sits below the
 // 5 % a company should tolerate.
-const MaxWrong = 0.04
+const MaxWrong = 0.03
 
 // BestThreshold picks the confidence threshold with the highest overall
 // correct rate among those whose wrong-answer rate stays within MaxWrong

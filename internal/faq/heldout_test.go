@@ -17,7 +17,7 @@ func holdout(q string) bool {
 
 // TestEval_HeldOut estimates how the engine does on messages it was not
 // tuned on: calibration and threshold are fitted on the 70 % and applied to
-// the 30 % held out. The floors are below the measured figures (79.8 %
+// the 30 % held out. The floors are below the measured figures (78.8 %
 // correct, 2.0 % wrong, 88.0 % top-1 when last measured) to absorb small
 // changes. The vocabulary has since been widened partly after reading
 // failures of the whole file, so this is an optimistic estimate.
@@ -55,8 +55,8 @@ func TestEval_CrossValidation(t *testing.T) {
 
 // TestEval_Extra measures the messages of testdata/extra.jsonl: questions
 // we wrote ourselves, in the kinds of the labelled set, to check that the
-// engine reads people it was not tuned on (83.3 % correct, 3.1 % wrong,
-// 92.0 % top-1 when last measured).
+// engine reads people it was not tuned on (83.3 % correct, 1.6 % wrong,
+// 91.4 % top-1 when last measured).
 func TestEval_Extra(t *testing.T) {
 	ix := mustTestIndex(t)
 	f, err := os.Open("testdata/extra.jsonl")
@@ -71,8 +71,8 @@ func TestEval_Extra(t *testing.T) {
 	r := Summarize(Run(ix, items), HighThreshold)
 	t.Logf("extra: %d messages, overall correct %.1f %%, wrong %.1f %%, top-1 %.1f %%",
 		r.Messages, 100*r.Correct, 100*r.Wrong, 100*r.Top1)
-	if r.Messages < 150 || r.Correct < 0.80 || r.Wrong > 0.05 || r.Top1 < 0.88 {
-		t.Errorf("extra: %d messages, correct %.1f %%, wrong %.1f %%, top-1 %.1f %%; want at least 80 %%, at most 5 %%, 88 %%",
+	if r.Messages < 150 || r.Correct < 0.80 || r.Wrong > 0.05 || r.Top1 < 0.87 {
+		t.Errorf("extra: %d messages, correct %.1f %%, wrong %.1f %%, top-1 %.1f %%; want at least 80 %%, at most 5 %%, 87 %%",
 			r.Messages, 100*r.Correct, 100*r.Wrong, 100*r.Top1)
 	}
 }

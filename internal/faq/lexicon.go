@@ -115,6 +115,8 @@ type lexicon struct {
 	// light holds the stems of everyday words (common_ru.txt): known,
 	// but saying little about the question.
 	light map[string]bool
+	// lightWords are those words as written.
+	lightWords map[string]bool
 
 	// expands holds stems that a synonym line turns into other stems, so
 	// they count as understood even when no article uses them.
@@ -143,6 +145,8 @@ func loadLexicon() (*lexicon, error) {
 		ruWords:  map[string]string{},
 		expands:  map[string]bool{},
 		light:    map[string]bool{},
+
+		lightWords: map[string]bool{},
 	}
 
 	err := eachLine("lexicon/synonyms_ru.txt", func(line string) error {
@@ -192,6 +196,7 @@ func loadLexicon() (*lexicon, error) {
 		for _, t := range l.ruTokens(line) {
 			if t.script == textnorm.Cyrillic && !t.stop {
 				l.light[t.stem] = true
+				l.lightWords[t.surf] = true
 			}
 		}
 		return nil

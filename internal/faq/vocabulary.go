@@ -112,7 +112,7 @@ func (v *vocabulary) nearest(surf string) (*vocWord, int) {
 	)
 	for n := len(rs) - budget/2; n <= len(rs)+budget/2; n++ {
 		for _, w := range v.byLen[n] {
-			if bits.OnesCount64(sig&^w.grams) > 2*budget || !sameStart(rs, w.runes) {
+			if bits.OnesCount64(sig&^w.grams) > 2*budget || !sameStart(rs, w.runes) || (len(rs) <= 5 && n < len(rs)) {
 				continue
 			}
 			d := textnorm.Distance(rs, w.runes, min(budget, bestDist))
@@ -175,6 +175,9 @@ var stopWordsForKeys = []string{
 	"над", "через", "про", "перед", "нужно", "почему", "сколько", "это", "ко", "мои", "моя", "моё",
 	"чтобы", "под", "какие", "каких", "какая", "свой", "нам", "вам", "им", "вот",
 }
+
+// A short word is not read as a shorter one: one letter too many is
+// rarer than one missing, and "бланк" is a word, not a misspelt "банк".
 
 // sameStart reports whether a misspelling may stand for a word: people
 // rarely get the first letter of a short word wrong, unless it is a vowel
