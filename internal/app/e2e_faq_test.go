@@ -1,14 +1,12 @@
 package app_test
 
 import (
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/channel/telegram/telegramtest"
 	"github.com/staffbot/staffbot/internal/faq"
 	"github.com/staffbot/staffbot/internal/hris/onec/onectest"
@@ -165,13 +163,7 @@ func TestTelegramFAQ_RulesBeforeServices(t *testing.T) {
 			fake.AddEmployee(onectest.Employee{Code: "00110", Name: "Егорова Вера Павловна", HiredOn: "2024-01-10",
 				Position: "Бухгалтер", Department: "Бухгалтерия"})
 			fake.SetVacationBalance("00110", onectest.VacationBalance{Days: 12})
-			settings, _ := json.Marshal(app.ConnectorSettings{ServicePath: onectest.ServicePath})
-			_, err := h.store().SaveConnector(t.Context(), &store.Connector{CompanyID: h.co.ID, Kind: "1c", URL: fake.URL(),
-				Username: onectest.DefaultUser, Secret: onectest.DefaultPassword, Auth: app.AuthBasic,
-				Settings: string(settings)}, h.clock.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
+			h.mustConnect1C(fake)
 			emp := h.mustEmployee("00110", "Егорова Вера Павловна", staffbot.Date{Year: 2024, Month: 1, Day: 10}, nil, nil)
 			const chat = 311
 			h.mustRegister(chat, emp)

@@ -2,7 +2,6 @@ package faq
 
 import (
 	"hash/fnv"
-	"os"
 	"testing"
 )
 
@@ -59,16 +58,7 @@ func TestEval_CrossValidation(t *testing.T) {
 // 91.4 % top-1 when last measured).
 func TestEval_Extra(t *testing.T) {
 	ix := mustTestIndex(t)
-	f, err := os.Open("testdata/extra.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	items, err := ReadLabelled(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := Summarize(Run(ix, items), HighThreshold)
+	r := Summarize(Run(ix, mustLabelled(t, "testdata/extra.jsonl")), HighThreshold)
 	t.Logf("extra: %d messages, overall correct %.1f %%, wrong %.1f %%, top-1 %.1f %%",
 		r.Messages, 100*r.Correct, 100*r.Wrong, 100*r.Top1)
 	if r.Messages < 150 || r.Correct < 0.80 || r.Wrong > 0.05 || r.Top1 < 0.87 {
