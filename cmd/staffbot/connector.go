@@ -40,7 +40,15 @@ func runConnector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector add", "connector add --company SLUG --type 1c|successfactors|rest --url URL [flags]", &cfg, stderr)
+	fs := newFlags("connector add", cmdHelp{
+		usage: "connector add --company SLUG --type 1c|successfactors|rest --url URL [--user LOGIN --password PASSWORD | --token TOKEN] [flags]",
+		about: `Saves the company's accounting-system connector (replacing the one it had)
+after a test request; the employee sync then runs on schedule. Secrets may
+come from STAFFBOT_CONNECTOR_PASSWORD or STAFFBOT_CONNECTOR_TOKEN instead of
+the command line, where other users of the machine can read them.`,
+		example: `STAFFBOT_CONNECTOR_PASSWORD=… staffbot connector add --company acme --type 1c --url http://1c.acme.local/zup --user staffbot`,
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	kind := fs.String("type", "", "1c, successfactors or rest (required)")
 	rawURL := fs.String("url", "", "1C: the web publication (http://host/zup); SuccessFactors: the API server; REST: the API base (required)")
@@ -55,7 +63,10 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	timeout := fs.Duration("timeout", 0, "per-request timeout (default 30s, SuccessFactors 60s)")
 	every := fs.Duration("sync-every", time.Hour, "interval of the scheduled employee sync; 0 turns it off")
 	noCheck := fs.Bool("no-check", false, "save without testing the connection")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	if *password == "" {
@@ -65,8 +76,7 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*token = os.Getenv(envConnectorToken)
 	}
 	if err := checkConnectorFlags(*slug, *kind, *rawURL, *user, *password, *token, *mapping, *every); err != nil {
-		fmt.Fprintf(stderr, "staffbot connector add: %v\n", err)
-		return errUsage
+		return fs.usageError("%v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -114,7 +124,7 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		checked = "connection checked"
 	}
 
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -201,9 +211,17 @@ func connectorHint(kind hris.Kind, err error) string {
 
 func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector list", "connector list [--company SLUG] [flags]", &cfg, stderr)
+	fs := newFlags("connector list", cmdHelp{
+		usage:    "connector list [--company SLUG] [flags]",
+		about:    "Lists the connectors with their schedule and the outcome of the last sync.",
+		example:  "staffbot connector list",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "only this company")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)
@@ -253,10 +271,21 @@ func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func connectorRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector runs", "connector runs --company SLUG [--limit N] [flags]", &cfg, stderr)
+	fs := newFlags("connector runs", cmdHelp{
+		usage:    "connector runs --company SLUG [--limit N] [flags]",
+		about:    "Lists the latest employee syncs, what each changed, and why a failed one failed.",
+		example:  "staffbot connector runs --company acme --limit 5",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	limit := fs.Int("limit", 20, "how many of the latest runs")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)

@@ -16,22 +16,29 @@ import (
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("sync", "sync --company SLUG [flags]", &cfg, stderr)
+	fs := newFlags("sync", cmdHelp{
+		usage: "sync --company SLUG [--retries N] [flags]",
+		about: `Reads the whole staff list from the company's connector now and applies it
+in one transaction, as the scheduled sync does: new employees are created,
+changed ones updated, those the system dismissed lose bot access on their
+dismissal date. A failure changes nothing and is recorded for HR.`,
+		example:  "staffbot sync --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	retries := fs.Int("retries", 2, "retries when the system does not answer or fails (5xx), with back-off")
 	wait := fs.Duration("retry-wait", 5*time.Second, "wait before the first retry; doubles with each")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *slug == "" {
-		fmt.Fprintln(stderr, "staffbot sync: --company is required")
-		return errUsage
+	if err := fs.require("company"); err != nil {
+		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	st, err := app.OpenStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
