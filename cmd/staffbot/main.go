@@ -292,8 +292,10 @@ func (fs *flagSet) require(names ...string) error {
 func (fs *flagSet) printHelp(w io.Writer) {
 	h := fs.help
 	fmt.Fprintf(w, "Usage: staffbot %s\n", h.usage)
-	if h.about != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(h.about))
+	for _, para := range strings.Split(strings.TrimSpace(h.about), "\n\n") {
+		if para != "" {
+			fmt.Fprintf(w, "\n%s\n", strings.Join(wrap(para, 78), "\n"))
+		}
 	}
 	if h.example != "" {
 		fmt.Fprintln(w, "\nExample:")
