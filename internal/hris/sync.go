@@ -360,7 +360,7 @@ func planMissing(pl *syncPlan, existing []*staffbot.Employee, listings map[staff
 		numberOf[e.ID] = e.PersonnelNumber
 	}
 	var gone []*staffbot.Employee
-	tracked := 0
+	tracked, fresh := 0, 0
 	for _, e := range existing {
 		l := listings[e.ID]
 		if l == nil || !e.Active(today) {
@@ -369,13 +369,18 @@ func planMissing(pl *syncPlan, existing []*staffbot.Employee, listings map[staff
 		tracked++
 		if !listed[e.PersonnelNumber] {
 			gone = append(gone, e)
+			if l.MissingRuns == 0 {
+				fresh++ // listed last time
+			}
 		}
 	}
-	if !accept && len(gone) >= guardMinimum && p.MaxMissingPercent < 100 && len(gone)*100 > tracked*p.MaxMissingPercent {
+	// Only those who went missing in this sync count: once accepted, the
+	// ones missing before go their way to dismissal.
+	if !accept && fresh >= guardMinimum && p.MaxMissingPercent < 100 && fresh*100 > tracked*p.MaxMissingPercent {
 		return &Error{Kind: ErrTooManyMissing, Op: "list employees",
-			Cause: fmt.Sprintf("%d of the %d working employees the system listed before are missing (%d%%, more than the %d%% allowed at once); "+
+			Cause: fmt.Sprintf("%d of the %d working employees the system listed before are missing at once (%d%%, more than the %d%% allowed); "+
 				"nothing changed: check the system's list, then sync with --accept-missing if it is right",
-				len(gone), tracked, len(gone)*100/tracked, p.MaxMissingPercent)}
+				fresh, tracked, fresh*100/tracked, p.MaxMissingPercent)}
 	}
 	slices.SortFunc(gone, func(a, b *staffbot.Employee) int { return strings.Compare(a.PersonnelNumber, b.PersonnelNumber) })
 	for _, e := range gone {

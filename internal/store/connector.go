@@ -92,7 +92,8 @@ func (s *Store) scanConnector(row scanner) (*Connector, error) {
 
 // SaveConnector stores the company's connector, replacing the one it had,
 // and schedules a first sync at now when scheduled syncs are on. It
-// reports whether the connector is new.
+// reports whether the connector is new. The connector's policy is kept
+// (a new one gets the defaults) and read into c.Policy.
 func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) (created bool, err error) {
 	if c.Settings == "" {
 		c.Settings = "{}"
@@ -119,10 +120,10 @@ func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) 
 				secret_sealed = excluded.secret_sealed, auth = excluded.auth, settings = excluded.settings,
 				sync_interval_seconds = excluded.sync_interval_seconds, next_sync_at = excluded.next_sync_at,
 				failures = 0, updated_at = excluded.updated_at
-			RETURNING id`,
+			RETURNING id, dismiss_missing_after, max_missing_percent`,
 			c.CompanyID, c.Kind, c.URL, c.Username, sealed, c.Auth, c.Settings,
 			int64(c.SyncEvery/time.Second), nullMillis(next), millis(now), millis(now),
-		).Scan(&c.ID)
+		).Scan(&c.ID, &c.Policy.DismissAfter, &c.Policy.MaxMissingPercent)
 	})
 	if err != nil {
 		return false, fmt.Errorf("save connector: %w", err)
