@@ -54,7 +54,7 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 after a test request; the employee sync then runs on schedule. Secrets may
 come from STAFFBOT_CONNECTOR_PASSWORD or STAFFBOT_CONNECTOR_TOKEN instead of
 the command line, where other users of the machine can read them.`,
-		example: `STAFFBOT_CONNECTOR_PASSWORD=… staffbot connector add --company acme --type 1c --url http://1c.acme.local/zup --user staffbot`,
+		example:  `STAFFBOT_CONNECTOR_PASSWORD=… staffbot connector add --company acme --type 1c --url http://1c.acme.local/zup --user staffbot`,
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")

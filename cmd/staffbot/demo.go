@@ -39,7 +39,7 @@ manager) and serves it on 127.0.0.1:8080 with text logs, unless
 STAFFBOT_ADDR or STAFFBOT_LOG_FORMAT say otherwise. It prints the
 newcomer's and her mentor's invite links and the HR cabinet's one-time
 password.`,
-		example: `staffbot demo --speed 1440`,
+		example:  `staffbot demo --speed 1440`,
 		settings: allSettings(),
 	}, &cfg, stdout, stderr)
 	token := fs.String("telegram-token", os.Getenv("STAFFBOT_TELEGRAM_TOKEN"),

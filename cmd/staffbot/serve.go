@@ -20,7 +20,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 cabinet (/hr/), the REST API (/api/v1/), the scheduler, the outbox, employee
 syncs and retention. It applies database migrations on start and stops
 cleanly on SIGINT or SIGTERM.`,
-		example: `STAFFBOT_DATABASE_URL=postgres://staffbot@127.0.0.1:5432/staffbot staffbot serve --base-url https://hr.example.ru`,
+		example:  `STAFFBOT_DATABASE_URL=postgres://staffbot@127.0.0.1:5432/staffbot staffbot serve --base-url https://hr.example.ru`,
 		settings: allSettings(),
 	}, &cfg, stdout, stderr)
 	if err := fs.parse(args); err != nil {
