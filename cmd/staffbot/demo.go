@@ -82,6 +82,14 @@ password.`,
 		st.Close()
 		return err
 	}
+	if created {
+		// A few weeks of activity, so that the dashboards have something
+		// to chart.
+		if _, err := demo.SeedHistory(ctx, st, co, now); err != nil {
+			st.Close()
+			return err
+		}
+	}
 	if *token != "" && *token != co.TelegramToken {
 		if err := withTelegramBot(ctx, cfg, co, *token); err != nil {
 			st.Close()
