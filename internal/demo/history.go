@@ -28,7 +28,7 @@ var kbJSON []byte
 // History counts what seedHistory wrote.
 type History struct {
 	Articles, Newcomers, Invites, Accounts, ActiveDays, MessagesIn, MessagesOut int
-	Questions, Runs, Tasks, Tickets, ServiceRequests                          int
+	Questions, Runs, Tasks, Tickets, ServiceRequests                            int
 }
 
 // newcomers are the demo's synthetic hires of the last weeks: they make
