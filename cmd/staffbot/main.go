@@ -32,19 +32,19 @@ func commands() []command {
 		{"serve", "run the server: bot channels, web chat, scheduler", runServe},
 		{"demo", "create the demo company once and serve it", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
-		{"company", "create or list companies (company create|list)", runCompany},
-		{"import", "import employees from CSV or XLSX (import employees)", runImport},
+		{"company", "companies (tenants): create, list", runCompany},
+		{"import", "import employees from a 1C:ZUP or Excel file", runImport},
 		{"invite", "create personal invites and print their links", runInvite},
-		{"admin", "create cabinet users (admin create)", runAdmin},
-		{"token", "create, list or revoke API tokens", runToken},
-		{"connector", "add or list accounting-system connectors", runConnector},
-		{"sync", "sync employees from the accounting system", runSync},
-		{"services", "the self-service catalogue and its requests", runServices},
-		{"audit", "verify or export the audit log", runAudit},
-		{"backup", "create, verify or restore encrypted backups", runBackup},
-		{"employee", "export or erase one employee's data", runEmployee},
-		{"keys", "rotate encryption keys", runKeys},
-		{"kb", "knowledge base: import, export, eval", runKB},
+		{"admin", "HR-cabinet users: create, list, reset", runAdmin},
+		{"token", "API tokens: create, list, revoke", runToken},
+		{"connector", "accounting-system connectors, their runs and missing employees", runConnector},
+		{"sync", "sync employees from the accounting system now", runSync},
+		{"services", "the self-service catalogue and HR's queue of requests", runServices},
+		{"audit", "the audit log: verify, export, retention", runAudit},
+		{"backup", "encrypted backups: create, verify, restore", runBackup},
+		{"employee", "one person's data: export, anonymize, erase", runEmployee},
+		{"keys", "encryption keys: status, rotate, prune, generate", runKeys},
+		{"kb", "knowledge base: import, export, eval, gaps, requests, llm", runKB},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -101,7 +101,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "staffbot — HR chatbot platform")
 	fmt.Fprintln(w, "\nUsage: staffbot <command> [subcommand] [flags] [arguments]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, `
 Run 'staffbot <command> --help' (or 'staffbot help <command>') for a
@@ -376,7 +376,7 @@ func ownDescription(f *flag.Flag) string {
 		return desc
 	}
 	switch f.DefValue {
-	case "", "0", "0s", "false", "[]":
+	case "", "0", "0s", "false", "[]", "-1":
 		return desc
 	}
 	if strings.Contains(desc, "(default") {
