@@ -297,6 +297,7 @@ func (s *Store) SyncEmployees(
 			ids[e.PersonnelNumber] = e.ID
 			old[e.PersonnelNumber] = e
 		}
+		recs := make([]*staffbot.AuditRecord, 0, len(writes))
 		for _, w := range writes {
 			e := w.Employee
 			id, err := tx.upsertEmployeeFields(ctx, companyID, &e, now)
@@ -310,7 +311,10 @@ func (s *Store) SyncEmployees(
 			}
 			// The sync's changes are in the audit log like an import's,
 			// by the context's actor (the scheduler: the system).
-			if err := tx.AppendAudit(ctx, employeeChangeRecord(companyID, old[e.PersonnelNumber], &e, now)); err != nil {
+			recs = append(recs, employeeChangeRecord(companyID, old[e.PersonnelNumber], &e, now))
+		}
+		if len(recs) > 0 {
+			if err := tx.AppendAudit(ctx, recs...); err != nil {
 				return err
 			}
 		}
