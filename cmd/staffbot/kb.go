@@ -173,9 +173,11 @@ func kbEval(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("kb eval", cmdHelp{
 		usage: "kb eval (--company SLUG | --kb kb.json) [--json] [--fit] [flags] FILE.jsonl",
 		about: `Measures the answer engine on labelled questions (one JSON object a line:
-{"q": "…", "answer": "article-id" or null}): how often it answers right,
-wrongly, or says it does not know.`,
-		example:  "staffbot kb eval --kb kb.json testdata/faq/dev.jsonl",
+{"q": "…", "id": "article-id" or null, "kind": "typo"}): top-1 and top-3,
+how often it answers right, wrongly, or says it does not know, per kind,
+and latency. With --json, one line per question: {"q", "answer", "top",
+"confidence"}.`,
+		example:  "staffbot kb eval --kb internal/faq/testdata/kb.json internal/faq/testdata/dev.jsonl",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company whose published knowledge base is measured")
