@@ -43,6 +43,10 @@ type Options struct {
 
 	// Tick is how often due scenario steps are looked for.
 	Tick time.Duration
+
+	// ServerLimits bound the HTTP server's connections; zero fields take
+	// DefaultServerLimits.
+	ServerLimits ServerLimits
 }
 
 // App is a running staffbot.
@@ -64,6 +68,7 @@ type App struct {
 	SelfService *selfservice.Service
 
 	logger    *slog.Logger
+	limits    ServerLimits
 	hc        *http.Client
 	tick      time.Duration
 	metrics   *metrics
@@ -122,6 +127,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		logger:  opts.Logger,
 		hc:      opts.HTTPClient,
 		tick:    opts.Tick,
+		limits:  opts.ServerLimits.withDefaults(),
 		pollers: map[staffbot.CompanyID]context.CancelFunc{},
 	}
 	if a.Clock == nil {
@@ -232,11 +238,7 @@ func (a *App) handleIncoming(ctx context.Context, in channel.Incoming) error {
 
 // Run serves HTTP on ln and runs the background work until ctx is done.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := a.newServer(ctx)
 
 	var wg sync.WaitGroup
 	bg, stop := context.WithCancel(ctx)

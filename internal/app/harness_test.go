@@ -45,6 +45,9 @@ type harness struct {
 	cfg   config.Config
 	ln    net.Listener
 
+	// limits are the server's; zero takes the defaults.
+	limits app.ServerLimits
+
 	app    *app.App
 	cancel context.CancelFunc
 	done   chan error
@@ -54,10 +57,17 @@ type harness struct {
 
 func newHarness(t *testing.T, op storetest.Opener, start time.Time) *harness {
 	t.Helper()
+	return newHarnessWith(t, op, start, app.ServerLimits{})
+}
+
+// newHarnessWith is newHarness with server limits of the test's own.
+func newHarnessWith(t *testing.T, op storetest.Opener, start time.Time, limits app.ServerLimits) *harness {
+	t.Helper()
 	h := &harness{
-		t:     t,
-		tg:    telegramtest.NewServer(t),
-		clock: staffbot.NewManualClock(start),
+		t:      t,
+		tg:     telegramtest.NewServer(t),
+		clock:  staffbot.NewManualClock(start),
+		limits: limits,
 	}
 	h.tg.AddBot(botToken, botUsername)
 
@@ -107,7 +117,7 @@ func (h *harness) start() {
 	cfg := h.cfg
 	cfg.BaseURL = "http://" + ln.Addr().String()
 
-	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond})
+	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond, ServerLimits: h.limits})
 	if err != nil {
 		ln.Close()
 		h.t.Fatalf("app.Open: %v", err)

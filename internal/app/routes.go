@@ -47,7 +47,9 @@ func (a *App) routes() http.Handler {
 	a.webchat.Register(mux)
 	a.registerCabinet(mux)
 	a.registerSecureLinks(mux)
-	return a.logRequests(mux)
+	// Behind trusted proxies RemoteAddr becomes the real client before
+	// anything reads it: rate limits, sign-in throttling, the audit log.
+	return a.Config.Proxies().Middleware(a.guardConn(a.logRequests(mux)))
 }
 
 var consentTmpl = template.Must(template.New("consent").Parse(`<!doctype html>
