@@ -80,18 +80,14 @@ type App struct {
 	pollers map[staffbot.CompanyID]context.CancelFunc
 
 	slugMu sync.Mutex
-	slugs  map[string]cachedCompany // for the Telegram webhook
+	slugs  map[string]*staffbot.Company // for the Telegram webhook
+	slugAt time.Time
 }
 
-// slugTTL is how long the Telegram webhook reuses a company it has read:
-// under load it spares a query per update, and a new webhook secret is
-// still accepted within a second.
+// slugTTL is how long the Telegram webhook reuses the companies it has
+// read: under load it spares a query per update, and a new company or
+// webhook secret is still accepted within a second.
 const slugTTL = time.Second
-
-type cachedCompany struct {
-	co      *staffbot.Company
-	fetched time.Time
-}
 
 // OpenStore opens and migrates the configured database; the one-shot
 // commands use it without starting the server.
@@ -191,25 +187,28 @@ func NewHTTPClient() *http.Client {
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
-// companyBySlug finds a company for the Telegram webhook, read at most
-// slugTTL ago. The result is shared and must not be changed.
+// companyBySlug finds a company for the Telegram webhook. Every company is
+// read at once, at most slugTTL ago, so that a known and an unknown slug
+// cost the same: a map lookup, and now and then one query that does not
+// depend on the slug. The result is shared and must not be changed.
 func (a *App) companyBySlug(ctx context.Context, slug string) (*staffbot.Company, error) {
 	a.slugMu.Lock()
-	c, ok := a.slugs[slug]
-	a.slugMu.Unlock()
-	if ok && time.Since(c.fetched) < slugTTL {
-		return c.co, nil
+	defer a.slugMu.Unlock()
+	if a.slugs == nil || time.Since(a.slugAt) >= slugTTL {
+		cos, err := a.Store.FindCompanies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.slugs = make(map[string]*staffbot.Company, len(cos))
+		for _, co := range cos {
+			a.slugs[co.Slug] = co
+		}
+		a.slugAt = time.Now()
 	}
-	co, err := a.Store.FindCompanyBySlug(ctx, slug)
-	if err != nil {
-		return nil, err
+	co, ok := a.slugs[slug]
+	if !ok {
+		return nil, fmt.Errorf("company %q: %w", slug, staffbot.ErrNotFound)
 	}
-	a.slugMu.Lock()
-	if a.slugs == nil {
-		a.slugs = map[string]cachedCompany{}
-	}
-	a.slugs[slug] = cachedCompany{co: co, fetched: time.Now()}
-	a.slugMu.Unlock()
 	return co, nil
 }
 
@@ -261,7 +260,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.logger.InfoContext(ctx, "Staffbot started",
 		slog.String("version", Version), slog.String("addr", ln.Addr().String()),
 		slog.String("base_url", a.Config.PublicURL()), slog.String("database", string(a.Store.Dialect())),
-		slog.String("data_dir", a.Config.DataDir), slog.Int("scenarios", a.scenarios))
+		slog.String("data_dir", a.Config.DataDir), slog.Int("scenarios", a.scenarios),
+		slog.String("trusted_proxies", a.Config.Proxies().String()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

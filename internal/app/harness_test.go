@@ -57,17 +57,17 @@ type harness struct {
 
 func newHarness(t *testing.T, op storetest.Opener, start time.Time) *harness {
 	t.Helper()
-	return newHarnessWith(t, op, start, app.ServerLimits{})
+	return newHarnessWith(t, op, start, nil)
 }
 
-// newHarnessWith is newHarness with server limits of the test's own.
-func newHarnessWith(t *testing.T, op storetest.Opener, start time.Time, limits app.ServerLimits) *harness {
+// newHarnessWith is newHarness where tune may change the configuration
+// and the server limits before the app first starts.
+func newHarnessWith(t *testing.T, op storetest.Opener, start time.Time, tune func(h *harness)) *harness {
 	t.Helper()
 	h := &harness{
-		t:      t,
-		tg:     telegramtest.NewServer(t),
-		clock:  staffbot.NewManualClock(start),
-		limits: limits,
+		t:     t,
+		tg:    telegramtest.NewServer(t),
+		clock: staffbot.NewManualClock(start),
 	}
 	h.tg.AddBot(botToken, botUsername)
 
@@ -84,6 +84,9 @@ func newHarnessWith(t *testing.T, op storetest.Opener, start time.Time, limits a
 		MasterKey:      hex.EncodeToString(storetest.TestKey),
 		LogLevel:       "info",
 		LogFormat:      "json",
+	}
+	if tune != nil {
+		tune(h)
 	}
 	h.start()
 	t.Cleanup(h.stop)

@@ -38,11 +38,12 @@ func (a *App) routes() http.Handler {
 		http.Redirect(w, r, "/chat", http.StatusSeeOther)
 	})
 
-	mux.Handle("POST /telegram/webhook/{slug}", telegram.NewWebhookHandler(
-		func(ctx context.Context, slug string) (*staffbot.Company, error) {
-			return a.companyBySlug(ctx, slug)
-		},
-		a.handleIncoming, a.logger))
+	hook := telegram.NewWebhookHandler(a.companyBySlug, a.handleIncoming, a.logger)
+	hook.Limit = a.Config.WebhookLimit()
+	if hook.Limit == 0 {
+		hook.Limit = -1 // turned off
+	}
+	mux.Handle("POST /telegram/webhook/{slug}", hook)
 
 	a.webchat.Register(mux)
 	a.registerCabinet(mux)

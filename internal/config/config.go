@@ -50,9 +50,9 @@ type Config struct {
 }
 
 // DefaultTelegramWebhookLimit is the webhook limit per client address
-// and second: far above what Telegram sends a company's bot, far below
-// what a flood from one address would need.
-const DefaultTelegramWebhookLimit = 200
+// and second: about what the server handles on two cores, far above what
+// Telegram sends a company's bot.
+const DefaultTelegramWebhookLimit = 1000
 
 // Var describes one setting: its flag, its environment variable and its
 // default, so that --help can list them all.

@@ -38,8 +38,8 @@ func TestValidate_TrustedProxies(t *testing.T) {
 
 func TestValidate_TelegramWebhookLimit(t *testing.T) {
 	clearEnv(t)
-	if c := mustParse(t); c.WebhookLimit() != 200 {
-		t.Errorf("default webhook limit = %d, want 200", c.WebhookLimit())
+	if c := mustParse(t); c.WebhookLimit() != 1000 {
+		t.Errorf("default webhook limit = %d, want 1000", c.WebhookLimit())
 	}
 	for v, want := range map[string]int{"0": 0, "1000": 1000, "-1": -1, "lots": -1} {
 		clearEnv(t)

@@ -400,8 +400,8 @@ const (
 )
 
 // LoginSubject names a sign-in failure counter: the account name (the
-// lower-cased e-mail as typed) and the client network it counts, with ''
-// for the part its scope does not use.
+// lower-cased e-mail as typed) and the client network it counts, empty
+// where its scope does not use them.
 type LoginSubject struct {
 	Scope   string
 	Account string
