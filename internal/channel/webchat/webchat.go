@@ -109,6 +109,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.init()
 
 	mux.Handle("GET /join/{code}", s.headers(s.handleJoinLink))
+	mux.Handle("POST /join/{code}", s.headers(s.handleJoinConfirm))
 	mux.Handle("GET /chat", s.headers(s.handleChat))
 	mux.Handle("POST /chat/join", s.headers(s.handleJoinForm))
 	mux.Handle("POST /chat/api/send", s.headers(s.handleSend))
