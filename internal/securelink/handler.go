@@ -18,6 +18,7 @@ import (
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/locale"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -78,8 +79,8 @@ func pageLang(r *http.Request) locale.Lang {
 
 // allow spends a token of the client's bucket, answering 429 when none
 // is left.
-func (s *Service) allow(w http.ResponseWriter, r *http.Request, l *limiter, lang locale.Lang) bool {
-	ok, wait := l.take(limitKey(r), s.now())
+func (s *Service) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, lang locale.Lang) bool {
+	ok, wait := l.Allow(limitKey(r), s.now())
 	if ok {
 		return true
 	}

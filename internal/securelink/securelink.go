@@ -21,6 +21,7 @@ import (
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/locale"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -85,8 +86,8 @@ type Service struct {
 	CleanupInterval time.Duration
 
 	once      sync.Once
-	pageLimit *limiter
-	formLimit *limiter
+	pageLimit *ratelimit.Limiter
+	formLimit *ratelimit.Limiter
 	style     string
 }
 

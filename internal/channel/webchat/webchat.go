@@ -21,6 +21,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -74,8 +75,8 @@ type Server struct {
 
 	once      sync.Once
 	waiters   *notifier
-	joinLimit *limiter
-	sendLimit *limiter
+	joinLimit *ratelimit.Limiter
+	sendLimit *ratelimit.Limiter
 	assets    *assets
 }
 

@@ -457,15 +457,15 @@ func TestLimiter(t *testing.T) {
 	client := clientPrefix(httptest.NewRequest("GET", "/", nil))
 
 	for i := range 2 {
-		if ok, _ := l.take(client, now); !ok {
+		if ok, _ := l.Allow(client, now); !ok {
 			t.Fatalf("take %d refused within the burst", i)
 		}
 	}
-	ok, wait := l.take(client, now)
+	ok, wait := l.Allow(client, now)
 	if ok || wait <= 0 || wait > time.Second {
 		t.Fatalf("take over the burst = %v, wait %s; want refused, wait up to 1s", ok, wait)
 	}
-	if ok, _ := l.take(client, now.Add(time.Second)); !ok {
+	if ok, _ := l.Allow(client, now.Add(time.Second)); !ok {
 		t.Error("take after a second refused")
 	}
 }
