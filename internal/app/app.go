@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/bot"
 	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/channel/telegram"
@@ -287,7 +288,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() error { return a.Store.Close() }
 
 // schedule advances scenario runs as their time comes and prunes old
-// duplicate-detection records.
+// duplicate-detection records and sign-in failures.
 func (a *App) schedule(ctx context.Context) {
 	t := time.NewTicker(a.tick)
 	defer t.Stop()
@@ -309,6 +310,10 @@ func (a *App) schedule(ctx context.Context) {
 			lastPrune = now
 			if _, err := a.Store.PruneSeenUpdates(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 				a.logger.WarnContext(ctx, "Update log not pruned", slog.String("error", err.Error()))
+			}
+			horizon := auth.DefaultThrottling().Horizon()
+			if _, err := a.Store.PruneAllLoginCounters(ctx, now.Add(-horizon), now); err != nil && ctx.Err() == nil {
+				a.logger.WarnContext(ctx, "Sign-in failures not pruned", slog.String("error", err.Error()))
 			}
 		}
 	}

@@ -82,6 +82,17 @@ type Throttling struct {
 	GuardLockFor   time.Duration
 }
 
+// DefaultThrottling returns the policy of a zero Throttling.
+func DefaultThrottling() Throttling {
+	var t Throttling
+	t.defaults()
+	return t
+}
+
+// Horizon is how long a failure can count: after it, with no lock in
+// force, a counter may be deleted.
+func (t Throttling) Horizon() time.Duration { return max(t.Window, t.GuardWindow) }
+
 func (t *Throttling) defaults() {
 	t.PairLimit = cmp.Or(t.PairLimit, 5)
 	t.ClientLimit = cmp.Or(t.ClientLimit, 20)
@@ -310,8 +321,7 @@ func (s *Service) clearFailures(ctx context.Context, tx *store.Tx, companyID sta
 	if err := tx.ClearLoginCounter(ctx, companyID, pairSubject(account, ip)); err != nil {
 		return err
 	}
-	t := s.opts.Throttling
-	_, err := tx.PruneLoginCounters(ctx, companyID, now.Add(-max(t.Window, t.GuardWindow)), now)
+	_, err := tx.PruneLoginCounters(ctx, companyID, now.Add(-s.opts.Throttling.Horizon()), now)
 	return err
 }
 

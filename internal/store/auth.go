@@ -500,6 +500,17 @@ func (t *Tx) ClearLoginFailures(ctx context.Context, companyID staffbot.CompanyI
 	return err
 }
 
+// PruneAllLoginCounters deletes, in every company, the counters that no
+// longer count: first failure before since and no lock in force at now.
+func (s *Store) PruneAllLoginCounters(ctx context.Context, since, now time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM login_throttle WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`,
+		millis(since), millis(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // PruneLoginCounters deletes the company's counters that no longer count:
 // first failure before since and no lock in force at now.
 func (t *Tx) PruneLoginCounters(ctx context.Context, companyID staffbot.CompanyID, since, now time.Time) (int64, error) {

@@ -243,6 +243,12 @@ func TestStore_Auth(t *testing.T) {
 			if got, _ := s.FindLoginCounters(t.Context(), co.ID, pair, account); n != 1 || len(got) != 1 || got[0].LoginSubject != pair {
 				t.Errorf("prune removed %d, left %+v; want the account counter gone and the locked pair kept", n, got)
 			}
+			// And in every company at once, once the lock is over.
+			fail(client, t0)
+			n, err = s.PruneAllLoginCounters(t.Context(), t0.Add(time.Hour), t0.Add(4*time.Hour))
+			if got, _ := s.FindLoginCounters(t.Context(), co.ID, pair, client, account); err != nil || n != 2 || len(got) != 0 {
+				t.Errorf("PruneAllLoginCounters removed %d (%v), left %+v; want all 2 gone", n, err, got)
+			}
 		})
 
 		t.Run("SessionsOfAUser", func(t *testing.T) {
