@@ -203,3 +203,20 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\r\n")
 	return line
 }
+
+// TestGuardConn_HugeHeadersAreRefused: headers past MaxHeaderBytes get
+// 431 without reaching a handler.
+func TestGuardConn_HugeHeadersAreRefused(t *testing.T) {
+	reached := false
+	addr := limitServer(t, ServerLimits{}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", DefaultServerLimits.MaxHeaderBytes+8<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || reached {
+		t.Errorf("status %d, handler reached %v; want 431 and no", resp.StatusCode, reached)
+	}
+}
