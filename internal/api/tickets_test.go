@@ -181,6 +181,22 @@ func TestAPI_Tickets(t *testing.T) {
 			}
 		})
 
+		// A body over the limit is refused as too large, not cut short
+		// and read as something else.
+		t.Run("BodyTooLarge", func(t *testing.T) {
+			t.Parallel()
+			f := newTicketFixture(t, open)
+			token, _ := f.mustToken(f.co, auth.NewToken{Role: auth.RoleHROperator})
+			path := "/api/v1/tickets/" + strconv.FormatInt(f.ticket.ID, 10) + "/replies"
+			status, body := f.post(path, token, map[string]any{"text": strings.Repeat("а", 40<<10)})
+			if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too_large") {
+				t.Errorf("a 80 KiB body = %d %s, want 413 too_large", status, body)
+			}
+			if n := f.auditCount("ticket.reply"); n != 0 {
+				t.Errorf("ticket.reply records = %d, want 0", n)
+			}
+		})
+
 		t.Run("PermissionsAndIsolation", func(t *testing.T) {
 			t.Parallel()
 			f := newTicketFixture(t, open)
