@@ -239,7 +239,7 @@ type kbEditData struct {
 
 	// Conflict lists the fields someone else changed meanwhile, with
 	// their text as it is now.
-	Conflict []kbChange
+	Conflict  []kbChange
 	GapSample string
 
 	// DeptHint and OfficeHint list the company's departments and
