@@ -17,6 +17,7 @@ import (
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/helpdesk"
+	"github.com/staffbot/staffbot/internal/kb"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
@@ -245,6 +246,7 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	svc := auth.New(st, clock, auth.Options{Logger: slog.New(slog.DiscardHandler)})
 	srv := api.New(api.Config{Auth: svc, Clock: clock})
 	srv.AddTickets(&helpdesk.Service{Store: st, Clock: clock})
+	srv.AddKB(&kb.Service{Store: st, Clock: clock})
 	mux := http.NewServeMux()
 	srv.Register(mux)
 

@@ -185,6 +185,7 @@ func isoMustTenant(t *testing.T, a *app.App, svc *auth.Service, clock *staffbot.
 		apiToken: apiToken,
 	}
 	isoHelpdeskObjects(t, a, tn, emp)
+	isoKBObjects(t, a, tn, emp)
 	return tn
 }
 

@@ -201,8 +201,9 @@ func TestPermissionTable(t *testing.T) {
 		auth.RoleOwner: auth.Permissions,
 		auth.RoleAdmin: auth.Permissions,
 		auth.RoleHRManager: {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermEmployeesWrite,
-			auth.PermTicketsRead, auth.PermTicketsWrite, auth.PermContentWrite, auth.PermReportsRead},
-		auth.RoleHROperator:  {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermTicketsRead, auth.PermTicketsWrite},
+			auth.PermTicketsRead, auth.PermTicketsWrite, auth.PermContentRead, auth.PermContentWrite, auth.PermReportsRead},
+		auth.RoleHROperator: {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermTicketsRead, auth.PermTicketsWrite,
+			auth.PermContentRead},
 		auth.RoleAnalyst:     {auth.PermReportsRead},
 		auth.RoleLineManager: {auth.PermEmployeesRead, auth.PermEmployeesContacts},
 	}

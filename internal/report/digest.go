@@ -29,6 +29,10 @@ type Digest struct {
 	Questions            int64
 	Unanswered, PassedHR int64
 	Onboarding           store.OnboardingSnapshot
+
+	// ReviewDue counts the knowledge-base articles whose review date has
+	// come by the day the digest is made.
+	ReviewDue int64
 }
 
 // LastWeek returns the Monday of the week before the one holding today.
@@ -96,13 +100,20 @@ func (b *Builder) Digest(ctx context.Context, co *staffbot.Company, scenario str
 		return nil, err
 	}
 	d.Onboarding = *snap
+
+	today := staffbot.DateOf(now.In(loc))
+	due, err := b.Store.FindKBArticles(ctx, co.ID, store.KBFilter{DueBy: &today})
+	if err != nil {
+		return nil, err
+	}
+	d.ReviewDue = int64(len(due))
 	return d, nil
 }
 
 // NeedsAttention reports whether anything in the digest asks HR to act.
 func (d *Digest) NeedsAttention() bool {
 	o := d.Onboarding
-	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0
+	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0 || d.ReviewDue > 0
 }
 
 // Subject is the digest's e-mail subject.
@@ -149,6 +160,9 @@ func (d *Digest) Text(lang locale.Lang, link string) string {
 		}
 		if d.Unanswered > 0 {
 			line("digest.unanswered", d.Unanswered)
+		}
+		if d.ReviewDue > 0 {
+			line("digest.review_due", d.ReviewDue)
 		}
 	} else {
 		line("digest.all_good")

@@ -91,6 +91,7 @@ var texts = map[string][2]string{
 	"digest.tasks":        {"• задач руководителей и наставников просрочено: %d", "• overdue manager and mentor tasks: %d"},
 	"digest.not_joined":   {"• приглашены, но не подключились за 7 дней: %d", "• invited but not joined within 7 days: %d"},
 	"digest.unanswered":   {"• вопросов без ответа: %d — добавьте статьи в базу знаний", "• unanswered questions: %d; add articles to the knowledge base"},
+	"digest.review_due":   {"• статей пора проверить: %d — они в кабинете, раздел «База знаний»", "• articles due for review: %d; see the cabinet's knowledge base"},
 	"digest.all_good":     {"Ничего срочного. Хорошей недели!", "Nothing urgent. Have a good week!"},
 	"digest.link":         {"Подробнее в кабинете: %s", "Details in the cabinet: %s"},
 	"digest.unsubscribe":  {"Сводку можно отключить в кабинете: Настройки → Отчёты.", "You can turn the digest off in the cabinet: Settings → Reports."},
