@@ -240,6 +240,10 @@ func (t *Tx) saveKBArticle(ctx context.Context, a *KBArticle, by string, now tim
 			a.CompanyID, a.Slug, a.Title, jsonList(a.Questions), a.Answer, a.Category, jsonList(a.Tags),
 			jsonList(a.Departments), jsonList(a.Offices), jsonList(a.Attachments), owner, review, pub, a.Version,
 			millis(now), millis(now), by).Scan(&a.ID)
+		if isUniqueViolation(err) {
+			// Another transaction created the slug after our look.
+			return false, fmt.Errorf("article %s exists: %w", a.Slug, staffbot.ErrConflict)
+		}
 		if err != nil {
 			return false, fmt.Errorf("insert article %s: %w", a.Slug, err)
 		}

@@ -287,3 +287,43 @@ func slugs(as []*store.KBArticle) []string {
 	}
 	return out
 }
+
+// TestKB_CreateRace: two transactions creating the same new article at
+// once. PostgreSQL lets both look before either inserts; the second must
+// get ErrConflict, not a raw constraint error. SQLite runs one after the
+// other, and the second simply saves over the first.
+func TestKB_CreateRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		s := open(t)
+		co, _, _ := mustRunSetup(t, s, "acme")
+		article := func() *store.KBArticle {
+			return &store.KBArticle{CompanyID: co.ID, Slug: "parking", Title: "Парковка", Answer: "Есть."}
+		}
+		inserted := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			<-inserted
+			done <- s.InTx(t.Context(), func(tx *store.Tx) error {
+				_, err := tx.SaveKBArticle(t.Context(), article(), "hr@b", kbT0)
+				return err
+			})
+		}()
+		err := s.InTx(t.Context(), func(tx *store.Tx) error {
+			if _, err := tx.SaveKBArticle(t.Context(), article(), "hr@a", kbT0); err != nil {
+				return err
+			}
+			close(inserted)
+			time.Sleep(200 * time.Millisecond) // the other one looks and inserts meanwhile
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("first save: %v", err)
+		}
+		if err := <-done; err != nil && !errors.Is(err, staffbot.ErrConflict) {
+			t.Errorf("second save of the same new article: %v, want success or ErrConflict", err)
+		}
+		if a, err := s.FindKBArticle(t.Context(), co.ID, "parking"); err != nil || a.Title != "Парковка" {
+			t.Errorf("article after the race: %+v, %v", a, err)
+		}
+	})
+}
