@@ -455,6 +455,13 @@ func (t *Tx) DeleteKBArticle(ctx context.Context, companyID staffbot.CompanyID, 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("delete article %s: %w", slug, staffbot.ErrNotFound)
 	}
+	// Questions whose answer from this article was disliked now have no
+	// answer at all: HR should still see them, as unanswered.
+	_, err = t.exec(ctx, `UPDATE faq_gaps SET kind = ?, article_slug = ''
+		WHERE company_id = ? AND article_slug = ? AND resolved_at IS NULL`, GapUnanswered, companyID, slug)
+	if err != nil {
+		return err
+	}
 	return t.bumpKBRevision(ctx, companyID)
 }
 
