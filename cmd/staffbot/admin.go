@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/config"
@@ -38,11 +37,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // openAuth opens the store and an auth service for a one-shot command.
 func openAuth(ctx context.Context, cfg config.Config, stderr io.Writer, slug string) (*store.Store, *auth.Service, *staffbot.Company, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, err
-	}
-	logger := newLogger(cfg, stderr)
-	st, err := app.OpenStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -53,12 +48,20 @@ func openAuth(ctx context.Context, cfg config.Config, stderr io.Writer, slug str
 	}
 	// Users and tokens made here are recorded in the audit log.
 	rec := &audit.Recorder{Store: st, Clock: staffbot.SystemClock{}}
+	logger := newLogger(cfg, stderr)
 	return st, auth.New(st, staffbot.SystemClock{}, auth.Options{Logger: logger, Auditor: rec}), co, nil
 }
 
 func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("admin create", "admin create --company SLUG --email E --role ROLE [flags]", &cfg, stderr)
+	fs := newFlags("admin create", cmdHelp{
+		usage: "admin create --company SLUG --email EMAIL --role ROLE [--password-stdin] [flags]",
+		about: `Creates a user of the HR cabinet. Without --password-stdin it prints a
+one-time password on stdout, to be changed at the first sign-in. Owners and
+admins set up two-factor sign-in at their first sign-in.`,
+		example:  "staffbot admin create --company acme --email hr@acme.ru --role owner",
+		settings: linkSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	email := fs.String("email", "", "the user's e-mail, their sign-in name (required)")
 	role := fs.String("role", "", "owner, admin, hr_manager, hr_operator, analyst or line_manager (required)")
@@ -67,12 +70,14 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var depts, offices stringList
 	fs.Var(&depts, "department", "limit the user to a department; repeat for several")
 	fs.Var(&offices, "office", "limit the user to an office; repeat for several")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *email == "" || *role == "" {
-		fmt.Fprintln(stderr, "staffbot admin create: --email and --role are required")
-		return errUsage
+	if err := fs.require("company", "email", "role"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
@@ -120,9 +125,20 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func adminList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("admin list", "admin list --company SLUG", &cfg, stderr)
+	fs := newFlags("admin list", cmdHelp{
+		usage:    "admin list --company SLUG [flags]",
+		about:    "Lists the company's cabinet users with their role, two-factor sign-in and status.",
+		example:  "staffbot admin list --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
@@ -151,15 +167,23 @@ func adminList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func adminReset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("admin reset", "admin reset --company SLUG --email E", &cfg, stderr)
+	fs := newFlags("admin reset", cmdHelp{
+		usage: "admin reset --company SLUG --email EMAIL [flags]",
+		about: `Resets a cabinet user who lost their password or authenticator: turns
+two-factor sign-in off, ends every session and prints a one-time password.`,
+		example:  "staffbot admin reset --company acme --email hr@acme.ru",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	email := fs.String("email", "", "the user's e-mail (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *email == "" {
-		fmt.Fprintln(stderr, "staffbot admin reset: --email is required")
-		return errUsage
+	if err := fs.require("company", "email"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
 	}
 	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/store"
@@ -33,22 +32,23 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}, args, stdout, stderr)
 }
 
-// openForCommand validates the configuration and opens the store.
-func openForCommand(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
-}
-
 func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("audit verify", "audit verify [--company SLUG] [flags]", &cfg, stderr)
+	fs := newFlags("audit verify", cmdHelp{
+		usage: "audit verify [--company SLUG] [flags]",
+		about: `Checks that no audit record was edited, deleted or moved: every company's
+hash chain and the installation's, or one company's. Exits 1 when one was.`,
+		example:  "staffbot audit verify --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "check only this company's chain")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -117,14 +117,26 @@ func companyNames(ctx context.Context, st *store.Store) (func(staffbot.CompanyID
 
 func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("audit export", "audit export --company SLUG [--from DATE] [--to DATE] [flags] > audit.csv", &cfg, stderr)
+	fs := newFlags("audit export", cmdHelp{
+		usage: "audit export --company SLUG [--from DATE] [--to DATE] [flags] > audit.csv",
+		about: `Writes a company's audit records as CSV on stdout, the dates in the
+company's time zone, both days included. The export is itself recorded.`,
+		example:  "staffbot audit export --company acme --from 2025-01-01 --to 2025-03-31 > audit-q1.csv",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	fromS := fs.String("from", "", "first day, YYYY-MM-DD (default: the oldest record)")
 	toS := fs.String("to", "", "last day, YYYY-MM-DD, included (default: today)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -169,15 +181,27 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func auditRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("audit retention", "audit retention --company SLUG [--audit-days N] [--anonymize-after-days N] [flags]", &cfg, stderr)
+	fs := newFlags("audit retention", cmdHelp{
+		usage: "audit retention --company SLUG [--audit-days N] [--anonymize-after-days N] [flags]",
+		about: `Shows, or with a flag sets, how long the company keeps its audit log and
+dismissed employees' data.`,
+		example:  "staffbot audit retention --company acme --audit-days 365",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	auditDays := fs.Int("audit-days", 0, fmt.Sprintf("keep audit records this many days (30-3650; default %d)", store.DefaultAuditDays))
 	anonDays := fs.Int("anonymize-after-days", -1,
 		fmt.Sprintf("anonymise dismissed employees this many days after the dismissal date (0-3650; default %d)", store.DefaultAnonymizeAfterDays))
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

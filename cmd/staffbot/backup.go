@@ -51,16 +51,23 @@ func defaultKeepDays() int {
 
 func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("backup create", "backup create [--keep-days N] FILE|DIR [flags]", &cfg, stderr)
+	fs := newFlags("backup create", cmdHelp{
+		usage: "backup create [--keep-days N] [flags] FILE|DIR",
+		about: `Writes an encrypted, consistent snapshot of the database while the server
+runs (to DIR/staffbot-YYYYMMDD-HHMMSS.backup when given a directory) and
+deletes backups in the same directory older than --keep-days. A backup opens
+only with the master key it was made under.`,
+		example:  "staffbot backup create /var/backups/staffbot",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	keep := fs.Int("keep-days", defaultKeepDays(), "delete backups in the same directory older than this many days; 0 keeps all (env STAFFBOT_BACKUP_KEEP_DAYS)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := fs.args(1, "the backup FILE or DIR"); err != nil {
+		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -105,15 +112,22 @@ func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("backup verify", "backup verify [--scratch sqlite] FILE [flags]", &cfg, stderr)
+	fs := newFlags("backup verify", cmdHelp{
+		usage: "backup verify [--scratch sqlite] [flags] FILE",
+		about: `Restores a backup into a scratch database (a temporary SQLite file, or a
+temporary schema of the configured PostgreSQL database) and checks every
+table's count and checksum and the audit log. The configured database is
+not touched.`,
+		example:  "staffbot backup verify /var/backups/staffbot/staffbot-20250303-020000.backup",
+		settings: []string{"data-dir", "database-url", "master-key"},
+	}, &cfg, stdout, stderr)
 	scratchKind := fs.String("scratch", "", "sqlite to check a PostgreSQL backup in a temporary SQLite file instead of a temporary schema")
 	scratchDir := fs.String("scratch-dir", "", "directory for the temporary SQLite file (default: the system's)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := fs.args(1, "the backup FILE"); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -173,16 +187,22 @@ func chainProblems(ctx context.Context, st *store.Store) ([]string, error) {
 
 func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("backup restore", "backup restore [--force] FILE [flags]", &cfg, stderr)
+	fs := newFlags("backup restore", cmdHelp{
+		usage: "backup restore [--force] [flags] FILE",
+		about: `Loads a backup into the configured database, which must be empty unless
+--force. Stop the server first. Nothing changes when the backup does not
+restore completely.`,
+		example:  "STAFFBOT_DATABASE_URL=postgres://staffbot@127.0.0.1:5432/staffbot staffbot backup restore staffbot-20250303-020000.backup",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	force := fs.Bool("force", false, "replace the data the database holds")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := fs.args(1, "the backup FILE"); err != nil {
+		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -30,17 +31,25 @@ func runCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func companyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("company create", "company create --slug SLUG [flags]", &cfg, stderr)
+	fs := newFlags("company create", cmdHelp{
+		usage: "company create --slug SLUG [--name NAME] [--time-zone ZONE] [--telegram-token TOKEN] [flags]",
+		about: `Creates a company (a tenant). With --telegram-token it asks Telegram which
+bot the token belongs to, so that invite links can name it.`,
+		example:  `staffbot company create --slug acme --name "ООО Акме" --time-zone Asia/Yekaterinburg`,
+		settings: append(slices.Clone(storeSettings), "telegram-api-url"),
+	}, &cfg, stdout, stderr)
 	slug := fs.String("slug", "", "short latin name used in commands and URLs (required)")
 	name := fs.String("name", "", "company name shown to employees")
 	tz := fs.String("time-zone", staffbot.DefaultTimeZone, "IANA time zone for schedules")
 	token := fs.String("telegram-token", "", "Telegram bot token from @BotFather (optional)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *slug == "" {
-		fmt.Fprintln(stderr, "staffbot company create: --slug is required")
-		return errUsage
+	if err := fs.require("slug"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
@@ -87,8 +96,16 @@ func randomHex(n int) string {
 
 func companyList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("company list", "company list [flags]", &cfg, stderr)
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("company list", cmdHelp{
+		usage:    "company list [flags]",
+		about:    "Lists the companies with their time zone, Telegram bot and number of employees.",
+		example:  "staffbot company list",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/hris"
 	"github.com/staffbot/staffbot/internal/hris/rest"
@@ -28,19 +30,33 @@ const (
 
 const connectorUsage = `Usage: staffbot connector add --company SLUG --type 1c|successfactors|rest --url URL [--user U --password P | --token T] [flags]
        staffbot connector list [--company SLUG]
-       staffbot connector runs --company SLUG [--limit N]`
+       staffbot connector runs --company SLUG [--limit N]
+       staffbot connector missing --company SLUG
+       staffbot connector confirm-missing --company SLUG (--employee NUMBER… | --all)
+       staffbot connector policy --company SLUG [--dismiss-missing-after N] [--max-missing-percent P]`
 
 func runConnector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "connector", connectorUsage, []subcommand{
 		{"add", connectorAdd},
 		{"list", connectorList},
 		{"runs", connectorRuns},
+		{"missing", connectorMissing},
+		{"confirm-missing", connectorConfirmMissing},
+		{"policy", connectorPolicy},
 	}, args, stdout, stderr)
 }
 
 func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector add", "connector add --company SLUG --type 1c|successfactors|rest --url URL [flags]", &cfg, stderr)
+	fs := newFlags("connector add", cmdHelp{
+		usage: "connector add --company SLUG --type 1c|successfactors|rest --url URL [--user LOGIN --password PASSWORD | --token TOKEN] [flags]",
+		about: `Saves the company's accounting-system connector (replacing the one it had)
+after a test request; the employee sync then runs on schedule. Secrets may
+come from STAFFBOT_CONNECTOR_PASSWORD or STAFFBOT_CONNECTOR_TOKEN instead of
+the command line, where other users of the machine can read them.`,
+		example:  `STAFFBOT_CONNECTOR_PASSWORD=… staffbot connector add --company acme --type 1c --url http://1c.acme.local/zup --user staffbot`,
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	kind := fs.String("type", "", "1c, successfactors or rest (required)")
 	rawURL := fs.String("url", "", "1C: the web publication (http://host/zup); SuccessFactors: the API server; REST: the API base (required)")
@@ -55,7 +71,14 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	timeout := fs.Duration("timeout", 0, "per-request timeout (default 30s, SuccessFactors 60s)")
 	every := fs.Duration("sync-every", time.Hour, "interval of the scheduled employee sync; 0 turns it off")
 	noCheck := fs.Bool("no-check", false, "save without testing the connection")
-	if err := parse(fs, args); err != nil {
+	dismissAfter := fs.Int("dismiss-missing-after", store.DefaultDismissMissingAfter,
+		"dismiss an employee the system stops listing after this many syncs in a row without them; 0: only when HR confirms")
+	maxMissing := fs.Int("max-missing-percent", store.DefaultMaxMissingPercent,
+		"refuse a sync that leaves more than this share of employees missing at once; 100: never")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	if *password == "" {
@@ -65,9 +88,16 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*token = os.Getenv(envConnectorToken)
 	}
 	if err := checkConnectorFlags(*slug, *kind, *rawURL, *user, *password, *token, *mapping, *every); err != nil {
-		fmt.Fprintf(stderr, "staffbot connector add: %v\n", err)
-		return errUsage
+		return fs.usageError("%v", err)
 	}
+	policy := store.ConnectorPolicy{DismissAfter: *dismissAfter, MaxMissingPercent: *maxMissing}
+	if err := policy.Validate(); err != nil {
+		return fs.usageError("%v", err)
+	}
+	policySet := false
+	fs.Visit(func(f *flag.Flag) {
+		policySet = policySet || f.Name == "dismiss-missing-after" || f.Name == "max-missing-percent"
+	})
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -114,7 +144,7 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		checked = "connection checked"
 	}
 
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -127,6 +157,12 @@ func connectorAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	created, err := st.SaveConnector(ctx, c, time.Now().UTC())
 	if err != nil {
 		return err
+	}
+	// A replaced connector keeps its policy unless the flags change it.
+	if created || policySet {
+		if err := st.SetConnectorPolicy(staffbot.WithActor(ctx, audit.CLIActor()), co.ID, policy, time.Now().UTC()); err != nil {
+			return err
+		}
 	}
 	verb := "replaced"
 	if created {
@@ -201,9 +237,17 @@ func connectorHint(kind hris.Kind, err error) string {
 
 func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector list", "connector list [--company SLUG] [flags]", &cfg, stderr)
+	fs := newFlags("connector list", cmdHelp{
+		usage:    "connector list [--company SLUG] [flags]",
+		about:    "Lists the connectors with their schedule and the outcome of the last sync.",
+		example:  "staffbot connector list",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "only this company")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)
@@ -217,7 +261,7 @@ func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPANY\tTYPE\tURL\tAUTH\tSYNC EVERY\tNEXT SYNC\tLAST RUN")
+	fmt.Fprintln(tw, "COMPANY\tTYPE\tURL\tAUTH\tSYNC EVERY\tNEXT SYNC\tMISSING POLICY\tLAST RUN")
 	for _, co := range cos {
 		if *slug != "" && co.Slug != *slug {
 			continue
@@ -246,17 +290,28 @@ func connectorList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		} else if len(runs) > 0 {
 			last = runSummary(runs[0])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", co.Slug, c.Kind, c.URL, auth, every, next, last)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", co.Slug, c.Kind, c.URL, auth, every, next, policyText(c.Policy), last)
 	}
 	return tw.Flush()
 }
 
 func connectorRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("connector runs", "connector runs --company SLUG [--limit N] [flags]", &cfg, stderr)
+	fs := newFlags("connector runs", cmdHelp{
+		usage:    "connector runs --company SLUG [--limit N] [flags]",
+		about:    "Lists the latest employee syncs, what each changed, and why a failed one failed.",
+		example:  "staffbot connector runs --company acme --limit 5",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	limit := fs.Int("limit", 20, "how many of the latest runs")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)
@@ -288,4 +343,202 @@ func runSummary(r *store.ConnectorRun) string {
 	}
 	return fmt.Sprintf("ok %s: %d listed, %d new, %d updated, %d revoked, %d skipped", when,
 		r.Fetched, r.Created, r.Updated, r.Revoked, r.Skipped)
+}
+
+// policyText is a connector's missing-employee policy in a few words.
+func policyText(p store.ConnectorPolicy) string {
+	dismiss := fmt.Sprintf("dismiss after %d sync(s)", p.DismissAfter)
+	if p.DismissAfter == 0 {
+		dismiss = "dismiss when HR confirms"
+	}
+	guard := fmt.Sprintf("refuse over %d%%", p.MaxMissingPercent)
+	if p.MaxMissingPercent >= 100 {
+		guard = "no share limit"
+	}
+	return dismiss + ", " + guard
+}
+
+func connectorMissing(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector missing", cmdHelp{
+		usage: "connector missing --company SLUG [--all] [flags]",
+		about: `Lists the employees the accounting system listed before and no longer
+lists, with how many syncs in a row have missed them. Working ones are
+dismissed (their bot access ends) after the number of syncs the connector's
+policy says, or at once with 'staffbot connector confirm-missing'.`,
+		example:  "staffbot connector missing --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	all := fs.Bool("all", false, "also those already dismissed")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+	c, err := st.FindConnector(ctx, co.ID)
+	if err != nil {
+		return fmt.Errorf("company %s has no connector (see 'staffbot connector add')", co.Slug)
+	}
+	list, err := st.FindUnlisted(ctx, co.ID, *all)
+	if err != nil {
+		return err
+	}
+	loc := co.Location()
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMBER\tNAME\tDEPARTMENT\tLAST LISTED\tMISSING SINCE\tSYNCS MISSED\tSTATUS")
+	for _, u := range list {
+		status := "working"
+		if u.Employee.DismissedOn != nil {
+			status = "dismissed " + u.Employee.DismissedOn.String()
+		} else if c.Policy.DismissAfter > 0 {
+			status = fmt.Sprintf("working; dismissed after %d more sync(s)", max(c.Policy.DismissAfter-u.MissingRuns, 1))
+		}
+		since := "—"
+		if u.MissingSince != nil {
+			since = u.MissingSince.In(loc).Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", u.Employee.PersonnelNumber, u.Employee.FullName, dash(u.Employee.Department),
+			u.ListedAt.In(loc).Format("2006-01-02 15:04"), since, u.MissingRuns, status)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d employee(s) not listed by the system; policy: %s\n", len(list), policyText(c.Policy))
+	return nil
+}
+
+func connectorConfirmMissing(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector confirm-missing", cmdHelp{
+		usage: "connector confirm-missing --company SLUG (--employee NUMBER… | --all) [flags]",
+		about: `Confirms that employees the accounting system no longer lists have left:
+they are dismissed today and their bot access ends, without waiting for
+more syncs. Only employees 'staffbot connector missing' lists can be
+confirmed. Each dismissal is recorded in the audit log as yours.`,
+		example:  "staffbot connector confirm-missing --company acme --employee 00042",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	var numbers stringList
+	fs.Var(&numbers, "employee", "personnel number of a missing employee; repeat for several")
+	all := fs.Bool("all", false, "every working employee the system no longer lists")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	if (len(numbers) == 0) == !*all {
+		return fs.usageError("give --employee NUMBER (repeatable) or --all")
+	}
+	ctx = staffbot.WithActor(ctx, audit.CLIActor())
+	st, err := openStore(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+	list, err := st.FindUnlisted(ctx, co.ID, false)
+	if err != nil {
+		return err
+	}
+	missing := map[string]staffbot.EmployeeID{}
+	for _, u := range list {
+		missing[u.Employee.PersonnelNumber] = u.EmployeeID
+	}
+	var ids []staffbot.EmployeeID
+	if *all {
+		for _, u := range list {
+			ids = append(ids, u.EmployeeID)
+		}
+	}
+	for _, n := range numbers {
+		id, ok := missing[n]
+		if !ok {
+			return fmt.Errorf("employee %s is not missing from the system's list (see 'staffbot connector missing --company %s'); nothing changed", n, co.Slug)
+		}
+		ids = append(ids, id)
+	}
+	now := time.Now()
+	done, err := st.DismissUnlisted(ctx, co.ID, ids, staffbot.DateOf(now.In(co.Location())), now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d employee(s) dismissed today; their bot access has ended\n", len(done))
+	return nil
+}
+
+func connectorPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("connector policy", cmdHelp{
+		usage: "connector policy --company SLUG [--dismiss-missing-after N] [--max-missing-percent P] [flags]",
+		about: `Shows, or with a flag sets, what an employee sync does with employees the
+accounting system stops listing: after how many syncs in a row without them
+they are dismissed (0: only when HR confirms), and above which share of
+employees missing at once a sync is refused as a likely truncated list.`,
+		example:  "staffbot connector policy --company acme --dismiss-missing-after 5 --max-missing-percent 10",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	slug := fs.String("company", "", "company slug (required)")
+	dismissAfter := fs.Int("dismiss-missing-after", -1, "dismiss after this many syncs in a row without them; 0: only when HR confirms")
+	maxMissing := fs.Int("max-missing-percent", -1, "refuse a sync that leaves more than this share missing at once; 100: never")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	co, err := findCompany(ctx, st, *slug)
+	if err != nil {
+		return err
+	}
+	c, err := st.FindConnector(ctx, co.ID)
+	if err != nil {
+		return fmt.Errorf("company %s has no connector (see 'staffbot connector add')", co.Slug)
+	}
+	p := c.Policy
+	if *dismissAfter >= 0 || *maxMissing >= 0 {
+		if *dismissAfter >= 0 {
+			p.DismissAfter = *dismissAfter
+		}
+		if *maxMissing >= 0 {
+			p.MaxMissingPercent = *maxMissing
+		}
+		if err := p.Validate(); err != nil {
+			return fs.usageError("%v", err)
+		}
+		if err := st.SetConnectorPolicy(staffbot.WithActor(ctx, audit.CLIActor()), co.ID, p, time.Now()); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", co.Slug, policyText(p))
+	return nil
 }

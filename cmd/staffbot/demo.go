@@ -31,7 +31,17 @@ func hasNumber(invites []printedInvite, number string) bool {
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("demo", "demo [flags]", &cfg, stderr)
+	fs := newFlags("demo", cmdHelp{
+		usage: "demo [--speed X] [--telegram-token TOKEN] [flags]",
+		about: `Creates the demo company once (a sample 1C:ZUP staff list, a few weeks of
+history for the dashboards, a newcomer who starts in three days and an HR
+manager) and serves it on 127.0.0.1:8080 with text logs, unless
+STAFFBOT_ADDR or STAFFBOT_LOG_FORMAT say otherwise. It prints the
+newcomer's and her mentor's invite links and the HR cabinet's one-time
+password.`,
+		example:  `staffbot demo --speed 1440`,
+		settings: allSettings(),
+	}, &cfg, stdout, stderr)
 	token := fs.String("telegram-token", os.Getenv("STAFFBOT_TELEGRAM_TOKEN"),
 		"also run the demo bot in Telegram by long polling (env STAFFBOT_TELEGRAM_TOKEN)")
 	speed := fs.Float64("speed", 1, "how many times faster than real time the demo clock runs (1440: a day a minute)")
@@ -43,7 +53,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// asked otherwise.
 		fs.Set("addr", "127.0.0.1:8080")
 	}
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	if *token != "" && cfg.TelegramMode == "auto" {
@@ -68,6 +81,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		st.Close()
 		return err
+	}
+	if created {
+		// A few weeks of activity, so that the dashboards have something
+		// to chart.
+		if _, err := demo.SeedHistory(ctx, st, co, now); err != nil {
+			st.Close()
+			return err
+		}
 	}
 	if *token != "" && *token != co.TelegramToken {
 		if err := withTelegramBot(ctx, cfg, co, *token); err != nil {

@@ -39,9 +39,9 @@ func TestDemo_Smoke(t *testing.T) {
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
-		open := func(userAgent string) *http.Response {
+		open := func(method, userAgent string) *http.Response {
 			t.Helper()
-			req, err := http.NewRequest(http.MethodGet, join, nil)
+			req, err := http.NewRequest(method, join, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,15 +54,19 @@ func TestDemo_Smoke(t *testing.T) {
 			return resp
 		}
 
-		// A messenger's link preview must not use up the single-use code.
-		if resp := open("TelegramBot (like TwitterBot)"); resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 0 {
-			t.Errorf("link preview got %d with %d cookie(s); want the invite form and no session",
-				resp.StatusCode, len(resp.Cookies()))
+		// Opening the link, as a messenger's preview or as a browser,
+		// shows a button and uses up nothing; the button's POST lets her
+		// in.
+		const browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+		for _, ua := range []string{"TelegramBot (like TwitterBot)", browser} {
+			if resp := open(http.MethodGet, ua); resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 0 {
+				t.Errorf("GET the link as %q: %d with %d cookie(s); want the page with the button and no session",
+					ua, resp.StatusCode, len(resp.Cookies()))
+			}
 		}
-
-		resp := open("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36")
+		resp := open(http.MethodPost, browser)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/chat" || len(resp.Cookies()) == 0 {
-			t.Errorf("GET the newcomer's link: %d to %q with %d cookie(s); want 303 to /chat with a session",
+			t.Errorf("POST the newcomer's link: %d to %q with %d cookie(s); want 303 to /chat with a session",
 				resp.StatusCode, resp.Header.Get("Location"), len(resp.Cookies()))
 		}
 

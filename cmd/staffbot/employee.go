@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/staffbot/staffbot"
@@ -27,43 +26,61 @@ and everything about them. Each is written to the audit log without the
 person's data.`
 
 func runEmployee(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, employeeUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	switch args[0] {
-	case "export", "anonymize", "erase":
-	default:
-		fmt.Fprintf(stderr, "staffbot employee: unknown subcommand %q (export, anonymize, erase)\n", args[0])
-		return errUsage
-	}
-	sub := args[0]
 	ctx = staffbot.WithActor(ctx, audit.CLIActor())
-
-	var cfg config.Config
-	synopsis := "employee " + sub + " --company SLUG --employee NUMBER [flags]"
-	if sub != "export" {
-		synopsis = "employee " + sub + " --company SLUG --employee NUMBER --yes [flags]"
+	var subs []subcommand
+	for _, sub := range []string{"export", "anonymize", "erase"} {
+		subs = append(subs, subcommand{sub, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return employeeAct(ctx, sub, args, stdout, stderr)
+		}})
 	}
-	fs := newFlags("employee "+sub, synopsis, &cfg, stderr)
+	return dispatch(ctx, "employee", employeeUsage, subs, args, stdout, stderr)
+}
+
+var employeeHelp = map[string]cmdHelp{
+	"export": {
+		usage: "employee export --company SLUG --employee NUMBER [flags] > data.json",
+		about: `Prints everything staffbot holds about one person as JSON, for a
+personal-data request (152-FZ art. 14). Every time in it is RFC 3339 in the
+company's time zone. The export is recorded in the audit log.`,
+		example: "staffbot employee export --company acme --employee 00042 > 00042.json",
+	},
+	"anonymize": {
+		usage: "employee anonymize --company SLUG --employee NUMBER --yes [flags]",
+		about: `Replaces the person's name, number and contacts and removes their
+messenger accounts, as happens by itself after dismissal. It cannot be undone.`,
+		example: "staffbot employee anonymize --company acme --employee 00042 --yes",
+	},
+	"erase": {
+		usage:   "employee erase --company SLUG --employee NUMBER --yes [flags]",
+		about:   "Deletes the person and everything about them. It cannot be undone.",
+		example: "staffbot employee erase --company acme --employee 00042 --yes",
+	},
+}
+
+func employeeAct(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	h := employeeHelp[sub]
+	h.settings = storeSettings
+	fs := newFlags("employee "+sub, h, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	number := fs.String("employee", "", "personnel number (required)")
-	yes := fs.Bool("yes", false, "confirm: this cannot be undone")
-	if err := parse(fs, args[1:]); err != nil {
+	var yes *bool
+	if sub != "export" {
+		yes = fs.Bool("yes", false, "confirm: this cannot be undone")
+	}
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *number == "" {
-		fmt.Fprintf(stderr, "staffbot employee %s: --employee is required\n", sub)
-		return errUsage
+	if err := fs.require("company", "employee"); err != nil {
+		return err
 	}
-	if sub != "export" && !*yes {
-		fmt.Fprintf(stderr, "staffbot employee %s: this cannot be undone; add --yes to go ahead\n", sub)
-		return errUsage
+	if err := fs.args(0, ""); err != nil {
+		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if yes != nil && !*yes {
+		return fs.usageError("this cannot be undone; add --yes to go ahead")
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

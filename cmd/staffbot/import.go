@@ -11,40 +11,46 @@ import (
 
 	"github.com/staffbot/staffbot"
 
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/importer"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
+const importUsage = `Usage: staffbot import employees --company SLUG [--dry-run] FILE.csv|FILE.xlsx
+
+Imports a staff list exported from 1C:ZUP or Excel.`
+
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "employees" {
-		fmt.Fprintln(stderr, "Usage: staffbot import employees --company SLUG [--dry-run] FILE.csv|FILE.xlsx")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
+	return dispatch(ctx, "import", importUsage, []subcommand{{"employees", importEmployeesCmd}}, args, stdout, stderr)
+}
+
+func importEmployeesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The store writes each created or changed employee to the audit log
 	// in the import's transaction, as done by this administrator.
 	ctx = staffbot.WithActor(ctx, audit.CLIActor())
 	var cfg config.Config
-	fs := newFlags("import employees", "import employees --company SLUG [flags] FILE", &cfg, stderr)
+	fs := newFlags("import employees", cmdHelp{
+		usage: "import employees --company SLUG [--dry-run] [flags] FILE",
+		about: `Imports a staff list exported from 1C:ZUP or Excel (CSV or XLSX,
+windows-1251 or UTF-8): new employees are created, known ones updated by
+personnel number. The file is imported all or nothing; every problem is
+listed by line and column.`,
+		example:  "staffbot import employees --company acme --dry-run staff.csv",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	dryRun := fs.Bool("dry-run", false, "check the file and show what would change, write nothing")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := fs.require("company"); err != nil {
 		return err
 	}
-
-	st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+	if err := fs.args(1, "the staff FILE"); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -15,12 +15,27 @@ import (
 func runInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx = staffbot.WithActor(ctx, audit.CLIActor()) // who created the invites, in the audit log
 	var cfg config.Config
-	fs := newFlags("invite", "invite --company SLUG [--employee NUMBER]… [flags]", &cfg, stderr)
+	fs := newFlags("invite", cmdHelp{
+		usage: "invite --company SLUG [--employee NUMBER]… [--ttl DURATION] [flags]",
+		about: `Creates a personal invite for each named employee, or for every current
+employee not yet registered, and prints a tab-separated line per invite:
+personnel number, name, Telegram deep link, web link. The codes are shown
+once and stored only as hashes; an employee's older invites stop working.`,
+		example: `staffbot invite --company acme --employee 00042 --employee 00043
+staffbot invite --company acme --base-url https://hr.acme.ru > invites.tsv`,
+		settings: linkSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	var numbers stringList
 	fs.Var(&numbers, "employee", "personnel number to invite; repeat for several (default: every current employee not yet registered)")
 	ttl := fs.Duration("ttl", staffbot.DefaultInviteTTL, "how long the invites stay valid")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg, stderr)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
-	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/faq"
 	"github.com/staffbot/staffbot/internal/faq/faqbot"
@@ -31,36 +29,32 @@ const kbUsage = `Usage: staffbot kb <subcommand> --company SLUG [flags]
   llm --url URL --model M        turn the generative layer on (--off turns it off)`
 
 func runKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, kbUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
-	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"import": kbImport, "export": kbExport, "eval": kbEval, "gaps": kbGaps, "requests": kbRequests, "llm": kbLLM,
-	}[args[0]]
-	if sub == nil {
-		fmt.Fprintf(stderr, "staffbot kb: unknown subcommand %q\n\n%s\n", args[0], kbUsage)
-		return errUsage
-	}
-	return sub(ctx, args[1:], stdout, stderr)
+	return dispatch(ctx, "kb", kbUsage, []subcommand{
+		{"import", kbImport}, {"export", kbExport}, {"eval", kbEval}, {"gaps", kbGaps}, {"requests", kbRequests}, {"llm", kbLLM},
+	}, args, stdout, stderr)
 }
 
-// kbOpen parses the flags, opens the store and finds the company.
-func kbOpen(ctx context.Context, fs *flag.FlagSet, cfg *config.Config, slug *string, args []string, stderr io.Writer) (*store.Store, *staffbot.Company, error) {
-	if err := parse(fs, args); err != nil {
+// kbOpen parses the flags, checks that --company and nargs arguments
+// (-1: at most one) are given, opens the store and finds the company.
+func kbOpen(ctx context.Context, fs *flagSet, cfg *config.Config, args []string, nargs int, what string) (*store.Store, *staffbot.Company, error) {
+	if err := fs.parse(args); err != nil {
 		return nil, nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := fs.require("company"); err != nil {
 		return nil, nil, err
 	}
-	st, err := app.OpenStore(ctx, *cfg, newLogger(*cfg, stderr))
+	if nargs < 0 { // an optional one
+		nargs = min(fs.NArg(), 1)
+	}
+	if err := fs.args(nargs, what); err != nil {
+		return nil, nil, err
+	}
+	slug := fs.Lookup("company").Value.String()
+	st, err := openStore(ctx, *cfg, fs.stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	co, err := findCompany(ctx, st, *slug)
+	co, err := findCompany(ctx, st, slug)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -70,19 +64,21 @@ func kbOpen(ctx context.Context, fs *flag.FlagSet, cfg *config.Config, slug *str
 
 func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb import", "kb import --company SLUG [--draft] FILE.json", &cfg, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs := newFlags("kb import", cmdHelp{
+		usage: "kb import --company SLUG [--draft] [flags] FILE.json",
+		about: `Adds or updates knowledge-base articles from a kb.json file, all or
+nothing; each changed article gets a new version.`,
+		example:  "staffbot kb import --company acme kb.json",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	fs.String("company", "", "company slug (required)")
 	draft := fs.Bool("draft", false, "import every article as a draft, not published")
 	by := fs.String("by", "cli", "who is recorded as the author of this version")
-	st, co, err := kbOpen(ctx, fs, &cfg, slug, args, stderr)
+	st, co, err := kbOpen(ctx, fs, &cfg, args, 1, "the kb.json FILE")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
 
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -126,10 +122,15 @@ func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func kbExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb export", "kb export --company SLUG [--published] [FILE.json]", &cfg, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs := newFlags("kb export", cmdHelp{
+		usage:    "kb export --company SLUG [--published] [flags] [FILE.json]",
+		about:    "Writes the knowledge base as a kb.json file, or on stdout without FILE.",
+		example:  "staffbot kb export --company acme --published kb.json",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	fs.String("company", "", "company slug (required)")
 	published := fs.Bool("published", false, "only published articles")
-	st, co, err := kbOpen(ctx, fs, &cfg, slug, args, stderr)
+	st, co, err := kbOpen(ctx, fs, &cfg, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -169,17 +170,28 @@ func kbExport(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func kbEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb eval", "kb eval --company SLUG [--json] FILE.jsonl", &cfg, stderr)
+	fs := newFlags("kb eval", cmdHelp{
+		usage: "kb eval (--company SLUG | --kb kb.json) [--json] [--fit] [flags] FILE.jsonl",
+		about: `Measures the answer engine on labelled questions (one JSON object a line:
+{"q": "…", "id": "article-id" or null, "kind": "typo"}): top-1 and top-3,
+how often it answers right, wrongly, or says it does not know, per kind,
+and latency. With --json, one line per question: {"q", "answer", "top",
+"confidence"}.`,
+		example:  "staffbot kb eval --kb internal/faq/testdata/kb.json internal/faq/testdata/dev.jsonl",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company whose published knowledge base is measured")
 	kbFile := fs.String("kb", "", "measure this kb.json file instead of a company's base (no database needed)")
 	asJSON := fs.Bool("json", false, "print one JSON object per question instead of the figures")
 	fit := fs.Bool("fit", false, "also refit the confidence on these questions and print a 5-fold estimate")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if *slug == "" && *kbFile == "" {
+		return fs.usageError("--company or --kb is required")
+	}
+	if err := fs.args(1, "the labelled questions FILE.jsonl"); err != nil {
+		return err
 	}
 
 	var arts []faq.Article
@@ -200,10 +212,7 @@ func kbEval(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	default:
-		if err := cfg.Validate(); err != nil {
-			return err
-		}
-		st, err := app.OpenStore(ctx, cfg, newLogger(cfg, stderr))
+		st, err := openStore(ctx, cfg, stderr)
 		if err != nil {
 			return err
 		}
@@ -276,11 +285,16 @@ func kbEval(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 func kbGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb gaps", "kb gaps --company SLUG [--kind unanswered|disliked] [--limit N]", &cfg, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs := newFlags("kb gaps", cmdHelp{
+		usage:    "kb gaps --company SLUG [--kind unanswered|disliked] [--limit N] [flags]",
+		about:    "Lists the most frequent questions the bot could not answer or whose answer was disliked.",
+		example:  "staffbot kb gaps --company acme --kind unanswered --limit 10",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	fs.String("company", "", "company slug (required)")
 	kind := fs.String("kind", "", "unanswered or disliked (default both)")
 	limit := fs.Int("limit", 20, "how many groups to show")
-	st, co, err := kbOpen(ctx, fs, &cfg, slug, args, stderr)
+	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -303,9 +317,14 @@ func kbGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 func kbRequests(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb requests", "kb requests --company SLUG", &cfg, stderr)
-	slug := fs.String("company", "", "company slug (required)")
-	st, co, err := kbOpen(ctx, fs, &cfg, slug, args, stderr)
+	fs := newFlags("kb requests", cmdHelp{
+		usage:    "kb requests --company SLUG [flags]",
+		about:    "Lists the questions employees passed to HR that are still open.",
+		example:  "staffbot kb requests --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	fs.String("company", "", "company slug (required)")
+	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -328,14 +347,21 @@ func kbRequests(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func kbLLM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("kb llm", "kb llm --company SLUG --url URL --model MODEL [--key-file FILE] | --off", &cfg, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs := newFlags("kb llm", cmdHelp{
+		usage: "kb llm --company SLUG (--url URL --model MODEL [--key-file FILE] | --off) [flags]",
+		about: `Turns on the generative layer, which phrases answers from the matched
+article with an OpenAI-compatible model, or turns it off. The key is stored
+sealed.`,
+		example:  "staffbot kb llm --company acme --url http://127.0.0.1:11434/v1/chat/completions --model qwen2.5:7b",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	fs.String("company", "", "company slug (required)")
 	url := fs.String("url", "", "OpenAI-compatible chat-completions URL of the model")
 	model := fs.String("model", "", "model name")
 	keyFile := fs.String("key-file", "", "file holding the API key (the key is stored sealed)")
 	timeout := fs.Duration("timeout", 8*time.Second, "how long to wait for an answer before sending the article as it is")
 	off := fs.Bool("off", false, "turn the generative layer off")
-	st, co, err := kbOpen(ctx, fs, &cfg, slug, args, stderr)
+	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -349,8 +375,7 @@ func kbLLM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		set.LLMEnabled = false
 	} else {
 		if *url == "" || *model == "" {
-			fmt.Fprintln(stderr, "staffbot kb llm: --url and --model are required (or --off)")
-			return errUsage
+			return fs.usageError("--url and --model are required (or --off)")
 		}
 		if !strings.HasPrefix(*url, "http://") && !strings.HasPrefix(*url, "https://") {
 			return fmt.Errorf("--url %q: must be an http or https URL", *url)

@@ -33,44 +33,49 @@ of master.key), run 'staffbot keys prune', and drop the old key.
 generate prints a fresh random key.`
 
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, keysUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
-	}
 	ctx = staffbot.WithActor(ctx, audit.CLIActor())
-	switch args[0] {
-	case "status":
-		return keysStatus(ctx, args[1:], stdout, stderr)
-	case "rotate":
-		return keysRotate(ctx, args[1:], stdout, stderr)
-	case "prune":
-		return keysPrune(ctx, args[1:], stdout, stderr)
-	case "generate":
-		if len(args) > 1 {
-			fmt.Fprintln(stderr, "Usage: staffbot keys generate")
-			return nil
-		}
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, hex.EncodeToString(key))
-		return nil
+	return dispatch(ctx, "keys", keysUsage, []subcommand{
+		{"status", keysStatus}, {"rotate", keysRotate}, {"prune", keysPrune}, {"generate", keysGenerate},
+	}, args, stdout, stderr)
+}
+
+func keysGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := newFlags("keys generate", cmdHelp{
+		usage:   "keys generate",
+		about:   "Prints a fresh random 32-byte key in hex, for STAFFBOT_MASTER_KEY or a master-key rotation.",
+		example: "staffbot keys generate > new-master.key",
+	}, &cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
+		return err
 	}
-	fmt.Fprintf(stderr, "staffbot keys: unknown subcommand %q (status, rotate, prune, generate)\n", args[0])
-	return errUsage
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, hex.EncodeToString(key))
+	return nil
 }
 
 func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("keys status", "keys status [flags]", &cfg, stderr)
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("keys status", cmdHelp{
+		usage: "keys status [flags]",
+		about: `Lists the master key and every company's data keys: version, state and
+the master keys they are wrapped under.`,
+		example:  "staffbot keys status",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -113,24 +118,35 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("keys rotate", "keys rotate [--company SLUG | --master --new-master-key-file PATH] [flags]", &cfg, stderr)
+	fs := newFlags("keys rotate", cmdHelp{
+		usage: "keys rotate [--company SLUG | --master --new-master-key-file FILE] [--batch N] [flags]",
+		about: `Gives a company (every company without --company) a new data key and
+re-seals its values in batches while the server runs. With --master it
+wraps every data key under a new master key as well; then restart the
+server with STAFFBOT_MASTER_KEY=NEW,OLD, run 'staffbot keys prune' and drop
+the old key.`,
+		example: `staffbot keys rotate --company acme
+staffbot keys rotate --master --new-master-key-file new-master.key`,
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "rotate only this company's data key")
 	master := fs.Bool("master", false, "wrap every key under a new master key instead")
 	newKey := fs.String("new-master-key", "", "the new master key, hex or base64 (prefer --new-master-key-file: command lines are visible to other users)")
 	newKeyFile := fs.String("new-master-key-file", "", "file holding the new master key")
 	batch := fs.Int("batch", 500, "values re-sealed per transaction")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	if *master && *slug != "" {
-		fmt.Fprintln(stderr, "staffbot keys rotate: --master and --company do not go together")
-		return errUsage
+		return fs.usageError("--master and --company do not go together")
 	}
 	if !*master && (*newKey != "" || *newKeyFile != "") {
-		fmt.Fprintln(stderr, "staffbot keys rotate: a new master key needs --master")
-		return errUsage
+		return fs.usageError("a new master key needs --master")
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -180,8 +196,7 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		text = string(b)
 	}
 	if strings.TrimSpace(text) == "" {
-		fmt.Fprintln(stderr, "staffbot keys rotate --master: give the new key with --new-master-key-file (see 'staffbot keys generate')")
-		return errUsage
+		return fs.usageError("give the new master key with --new-master-key-file (see 'staffbot keys generate')")
 	}
 	keys, err := secret.ParseKeys(text)
 	if err != nil {
@@ -222,12 +237,21 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func keysPrune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("keys prune", "keys prune [flags]", &cfg, stderr)
+	fs := newFlags("keys prune", cmdHelp{
+		usage: "keys prune [--batch N] [flags]",
+		about: `After a master-key rotation and a restart with both keys, re-wraps every
+key under the current master key only, so that the old one can be dropped.`,
+		example:  "STAFFBOT_MASTER_KEY=NEW,OLD staffbot keys prune",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	batch := fs.Int("batch", 500, "values re-sealed per transaction")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openForCommand(ctx, cfg, stderr)
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

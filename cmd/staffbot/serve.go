@@ -2,19 +2,31 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 
 	"github.com/staffbot/staffbot/internal/app"
 	"github.com/staffbot/staffbot/internal/config"
+	"github.com/staffbot/staffbot/internal/secret"
+	"github.com/staffbot/staffbot/internal/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("serve", "serve [flags]", &cfg, stderr)
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("serve", cmdHelp{
+		usage: "serve [flags]",
+		about: `Runs the server: Telegram (webhook or long polling), the web chat, the HR
+cabinet (/hr/), the REST API (/api/v1/), the scheduler, the outbox, employee
+syncs and retention. It applies database migrations on start and stops
+cleanly on SIGINT or SIGTERM.`,
+		example:  `STAFFBOT_DATABASE_URL=postgres://staffbot@127.0.0.1:5432/staffbot staffbot serve --base-url https://hr.example.ru`,
+		settings: allSettings(),
+	}, &cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	return serve(ctx, cfg, stderr)
@@ -36,10 +48,13 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("staffbot version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: staffbot version\n\nPrints the version of this binary.") }
-	if err := parse(fs, args); err != nil {
+	var cfg config.Config
+	fs := newFlags("version", cmdHelp{usage: "version", about: "Prints the version of this binary.", example: "staffbot version"},
+		&cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "staffbot", app.Version)
@@ -48,15 +63,41 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("migrate", "migrate [flags]", &cfg, stderr)
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("migrate", cmdHelp{
+		usage: "migrate [flags]",
+		about: `Applies the database migrations this binary has and the database lacks,
+then exits. The server applies them on start as well; run this first to
+upgrade a database while the old version still serves.`,
+		example:  "STAFFBOT_DATABASE_URL=postgres://staffbot@127.0.0.1:5432/staffbot staffbot migrate",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, stderr)
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	// As app.OpenStore, but the migrations applied are this command's
+	// output rather than log lines.
+	sealer, err := secret.LoadSealer(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DSN(), sealer)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, "database %s is up to date\n", st.Dialect())
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, name := range applied {
+		fmt.Fprintf(stdout, "applied %s\n", name)
+	}
+	fmt.Fprintf(stdout, "database %s is up to date (%d migration(s) applied now)\n", st.Dialect(), len(applied))
 	return nil
 }

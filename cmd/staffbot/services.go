@@ -20,40 +20,31 @@ import (
 	"github.com/staffbot/staffbot/internal/store"
 )
 
-func runServices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = `Usage: staffbot services list --company SLUG
+const servicesUsage = `Usage: staffbot services list --company SLUG
        staffbot services enable|disable --company SLUG SERVICE
        staffbot services requests --company SLUG [--status new] [--limit N]
        staffbot services take|ready|close --company SLUG --request ID [--file PDF] [--decline]`
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, usage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
+
+func runServices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	subs := []subcommand{{"list", servicesList}, {"requests", servicesRequests}}
+	for _, verb := range []string{"enable", "disable"} {
+		subs = append(subs, subcommand{verb, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return servicesEnable(ctx, verb, args, stdout, stderr)
+		}})
 	}
-	switch args[0] {
-	case "list":
-		return servicesList(ctx, args[1:], stdout, stderr)
-	case "enable", "disable":
-		return servicesEnable(ctx, args[0], args[1:], stdout, stderr)
-	case "requests":
-		return servicesRequests(ctx, args[1:], stdout, stderr)
-	case "take", "ready", "close":
-		return servicesStep(ctx, args[0], args[1:], stdout, stderr)
+	for _, verb := range []string{"take", "ready", "close"} {
+		subs = append(subs, subcommand{verb, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return servicesStep(ctx, verb, args, stdout, stderr)
+		}})
 	}
-	fmt.Fprintf(stderr, "staffbot services: unknown subcommand %q (list, enable, disable, requests, take, ready, close)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "services", servicesUsage, subs, args, stdout, stderr)
 }
 
 // openServices opens the store and the company's catalogue for a
 // subcommand; close releases them.
 func openServices(ctx context.Context, cfg config.Config, slug string, stderr io.Writer) (*selfservice.Service, *staffbot.Company, func(), error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, err
-	}
 	logger := newLogger(cfg, stderr)
-	st, err := app.OpenStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -67,9 +58,21 @@ func openServices(ctx context.Context, cfg config.Config, slug string, stderr io
 
 func servicesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("services list", "services list --company SLUG [flags]", &cfg, stderr)
+	fs := newFlags("services list", cmdHelp{
+		usage: "services list --company SLUG [flags]",
+		about: `Lists the self-service catalogue: each service, whether it is on, and
+whether the accounting system or HR fulfils it.`,
+		example:  "staffbot services list --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
@@ -121,14 +124,21 @@ func joinKinds(ks []staffbot.ChannelKind) string {
 
 func servicesEnable(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("services "+verb, "services "+verb+" --company SLUG SERVICE [flags]", &cfg, stderr)
+	fs := newFlags("services "+verb, cmdHelp{
+		usage:    "services " + verb + " --company SLUG [flags] SERVICE",
+		about:    "Turns a service of the catalogue " + map[string]string{"enable": "on", "disable": "off"}[verb] + " for the company's employees; 'staffbot services list' names them.",
+		example:  "staffbot services " + verb + " --company acme vacation_balance",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "staffbot services %s: name one service (see 'staffbot services list')\n", verb)
-		return errUsage
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(1, "the SERVICE (see 'staffbot services list')"); err != nil {
+		return err
 	}
 	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
 	if err != nil {
@@ -145,11 +155,22 @@ func servicesEnable(ctx context.Context, verb string, args []string, stdout, std
 
 func servicesRequests(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("services requests", "services requests --company SLUG [--status S] [flags]", &cfg, stderr)
+	fs := newFlags("services requests", cmdHelp{
+		usage:    "services requests --company SLUG [--status STATUS] [--limit N] [flags]",
+		about:    "Lists the latest self-service requests with their status and outcome.",
+		example:  "staffbot services requests --company acme --status new",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	status := fs.String("status", "", "only this status: submitted, new, in_progress, ready, closed")
 	limit := fs.Int("limit", 50, "how many of the latest requests")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
@@ -206,19 +227,40 @@ func answers(a map[string]string) string {
 	return strings.Join(parts, "; ")
 }
 
+var servicesStepAbout = map[string]string{
+	"take":  "Takes a request HR fulfils into work; the employee is told.",
+	"ready": "Marks a request done; with --file the employee gets the document by a secure link.",
+	"close": "Closes a request, or declines it with --decline; the employee is told.",
+}
+
 func servicesStep(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("services "+verb, "services "+verb+" --company SLUG --request ID [flags]", &cfg, stderr)
+	fs := newFlags("services "+verb, cmdHelp{
+		usage:    "services " + verb + " --company SLUG --request ID" + map[string]string{"ready": " [--file FILE]", "close": " [--decline]"}[verb] + " [flags]",
+		about:    servicesStepAbout[verb],
+		example:  "staffbot services " + verb + " --company acme --request 12" + map[string]string{"ready": " --file certificate.pdf"}[verb],
+		settings: linkSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	id := fs.Int64("request", 0, "request id (required; see 'staffbot services requests')")
-	file := fs.String("file", "", "ready: the document to send the employee by a secure link")
-	decline := fs.Bool("decline", false, "close: decline the request and tell the employee")
-	if err := parse(fs, args); err != nil {
+	file, decline := new(string), new(bool)
+	switch verb {
+	case "ready":
+		fs.StringVar(file, "file", "", "the document to send the employee by a secure link")
+	case "close":
+		fs.BoolVar(decline, "decline", false, "decline the request and tell the employee")
+	}
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *id <= 0 || (*file != "" && verb != "ready") || (*decline && verb != "close") {
-		fmt.Fprintf(stderr, "staffbot services %s: --request is required; --file goes with ready, --decline with close\n", verb)
-		return errUsage
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		return fs.usageError("--request is required")
 	}
 	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,29 +10,45 @@ import (
 	"sync"
 	"time"
 
+	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/app"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/hris"
 )
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("sync", "sync --company SLUG [flags]", &cfg, stderr)
+	fs := newFlags("sync", cmdHelp{
+		usage: "sync --company SLUG [--retries N] [flags]",
+		about: `Reads the whole staff list from the company's connector now and applies it
+in one transaction, as the scheduled sync does: new employees are created,
+changed ones updated, those the system dismissed lose bot access on their
+dismissal date. A failure changes nothing and is recorded for HR.
+
+An employee the system listed before and not now is marked missing, and
+dismissed after the connector's number of syncs in a row without them (see
+'staffbot connector policy' and 'staffbot connector missing'). A sync that
+would leave more than the policy's share of employees missing at once is
+refused as a likely truncated list; --accept-missing applies it.`,
+		example:  "staffbot sync --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	retries := fs.Int("retries", 2, "retries when the system does not answer or fails (5xx), with back-off")
+	accept := fs.Bool("accept-missing", false, "apply the sync even if more employees are missing from the list than the connector's policy allows at once (check the list first)")
 	wait := fs.Duration("retry-wait", 5*time.Second, "wait before the first retry; doubles with each")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *slug == "" {
-		fmt.Fprintln(stderr, "staffbot sync: --company is required")
-		return errUsage
+	if err := fs.require("company"); err != nil {
+		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	st, err := app.OpenStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -49,12 +66,13 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	syncer := &hris.Syncer{Store: st, Logger: logger}
+	ctx = staffbot.WithActor(ctx, audit.CLIActor())
 
 	bar := newProgressBar(stderr)
 	pctx := hris.WithProgress(ctx, bar.update)
 	var res *hris.Result
 	for attempt := 0; ; attempt++ {
-		res, err = syncer.Sync(pctx, co, c, conn, hris.TriggerManual)
+		res, err = syncer.SyncWith(pctx, co, c, conn, hris.TriggerManual, hris.SyncOptions{AcceptMissing: *accept})
 		bar.finish()
 		if err == nil || !hris.Retryable(err) || attempt >= *retries {
 			break
@@ -71,6 +89,9 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if hint := connectorHint(conn.Kind(), err); hint != "" {
 			fmt.Fprintf(stderr, "%s\n", hint)
 		}
+		if errors.Is(err, hris.ErrTooManyMissing) {
+			fmt.Fprintf(stderr, "See who is missing: staffbot connector missing --company %s; the policy: staffbot connector policy --company %s\n", co.Slug, co.Slug)
+		}
 		return fmt.Errorf("nothing changed; the failure is recorded (staffbot connector runs --company %s): %w", co.Slug, err)
 	}
 	printSyncSummary(stdout, co.Slug, c.Kind, res)
@@ -81,8 +102,18 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // personnel numbers (at most 20 each) with the fields that changed.
 func printSyncSummary(w io.Writer, slug, kind string, res *hris.Result) {
 	r := res.Run
-	fmt.Fprintf(w, "sync %s from %s: %d listed, %d new, %d updated, %d access revoked, %d unchanged, %d skipped, %d not listed (left alone)\n",
-		slug, kind, r.Fetched, r.Created, r.Updated, r.Revoked, r.Unchanged, r.Skipped, r.Missing)
+	marked, dismissed := 0, 0
+	for _, ch := range res.Changes {
+		switch {
+		case ch.Kind == hris.ChangeMissing:
+			marked++
+		case ch.Kind == hris.ChangeRevoked && ch.Reason == hris.ReasonNotListed:
+			dismissed++
+		}
+	}
+	fmt.Fprintf(w, "sync %s from %s: %d listed, %d new, %d updated, %d access revoked, %d unchanged, %d skipped, %d not listed "+
+		"(%d marked missing, %d dismissed for being missing, the rest never listed or already dismissed)\n",
+		slug, kind, r.Fetched, r.Created, r.Updated, r.Revoked, r.Unchanged, r.Skipped, r.Missing, marked, dismissed)
 	hris.SortChanges(res.Changes)
 	const perKind = 20
 	shown := map[hris.ChangeKind]int{}
@@ -95,6 +126,8 @@ func printSyncSummary(w io.Writer, slug, kind string, res *hris.Result) {
 		shown[ch.Kind]++
 		line := fmt.Sprintf("  %-9s %s", ch.Kind, ch.PersonnelNumber)
 		switch {
+		case ch.Reason == hris.ReasonNotListed:
+			line += " (not listed by the system; dismissed today)"
 		case len(ch.Fields) > 0:
 			line += " (" + strings.Join(ch.Fields, ", ") + ")"
 		case ch.Reason != "":
@@ -102,7 +135,7 @@ func printSyncSummary(w io.Writer, slug, kind string, res *hris.Result) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	for _, k := range []hris.ChangeKind{hris.ChangeCreated, hris.ChangeUpdated, hris.ChangeRestored, hris.ChangeRevoked, hris.ChangeSkipped} {
+	for _, k := range []hris.ChangeKind{hris.ChangeCreated, hris.ChangeUpdated, hris.ChangeRestored, hris.ChangeRevoked, hris.ChangeMissing, hris.ChangeSkipped} {
 		if hidden[k] > 0 {
 			fmt.Fprintf(w, "  %-9s … and %d more\n", k, hidden[k])
 		}

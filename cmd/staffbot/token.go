@@ -46,7 +46,13 @@ func parseTTL(s string) (time.Duration, error) {
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("token create", "token create --company SLUG --role ROLE [flags]", &cfg, stderr)
+	fs := newFlags("token create", cmdHelp{
+		usage: "token create --company SLUG --role ROLE [--ttl 90d] [--name NAME] [flags]",
+		about: `Creates a token for the REST API (/api/v1/) and prints it on stdout. It is
+shown once and stored only as a hash.`,
+		example:  "staffbot token create --company acme --role analyst --ttl 30d --name bi-export",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
 	role := fs.String("role", "", "admin, hr_manager, hr_operator, analyst or line_manager (required)")
 	ttl := fs.String("ttl", "90d", "lifetime: days (90d) or a duration (12h); at most 366d")
@@ -55,12 +61,14 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var depts, offices stringList
 	fs.Var(&depts, "department", "limit the token to a department; repeat for several")
 	fs.Var(&offices, "office", "limit the token to an office; repeat for several")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *role == "" {
-		fmt.Fprintln(stderr, "staffbot token create: --role is required")
-		return errUsage
+	if err := fs.require("company", "role"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
+		return err
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
@@ -96,9 +104,20 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("token list", "token list --company SLUG", &cfg, stderr)
+	fs := newFlags("token list", cmdHelp{
+		usage:    "token list --company SLUG [flags]",
+		about:    "Lists the company's API tokens: name, role, status, expiry and last use.",
+		example:  "staffbot token list --company acme",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(0, ""); err != nil {
 		return err
 	}
 	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
@@ -133,19 +152,25 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := newFlags("token revoke", "token revoke --company SLUG ID", &cfg, stderr)
+	fs := newFlags("token revoke", cmdHelp{
+		usage:    "token revoke --company SLUG [flags] ID",
+		about:    "Revokes an API token at once; 'staffbot token list' shows the IDs.",
+		example:  "staffbot token revoke --company acme 7",
+		settings: storeSettings,
+	}, &cfg, stdout, stderr)
 	slug := fs.String("company", "", "company slug (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "staffbot token revoke: give one token ID (see 'staffbot token list')")
-		return errUsage
+	if err := fs.require("company"); err != nil {
+		return err
+	}
+	if err := fs.args(1, "the token ID (see 'staffbot token list')"); err != nil {
+		return err
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil {
-		fmt.Fprintf(stderr, "staffbot token revoke: %q is not a token ID\n", fs.Arg(0))
-		return errUsage
+		return fs.usageError("%q is not a token ID", fs.Arg(0))
 	}
 	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
 	if err != nil {

@@ -152,6 +152,8 @@ func (s *Server) failFor(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusForbidden, "forbidden", "not allowed")
 	case errors.Is(err, staffbot.ErrInvalid):
 		writeError(w, http.StatusBadRequest, "invalid", "invalid request")
+	case errors.Is(err, staffbot.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", "the object changed or exists already; read it and try again")
 	default:
 		s.serverError(w, r, err)
 	}

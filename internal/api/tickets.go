@@ -3,7 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -285,9 +285,13 @@ func (h *tickets) decode(w http.ResponseWriter, r *http.Request, v any) (int64, 
 		h.fail(w, r, err)
 		return 0, false
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", maxBody))
+			return 0, false
+		}
 		writeError(w, http.StatusBadRequest, "invalid", "the body must be a JSON object as the API description says")
 		return 0, false
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/helpdesk"
+	"github.com/staffbot/staffbot/internal/kb"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
@@ -181,6 +182,22 @@ func TestAPI_Tickets(t *testing.T) {
 			}
 		})
 
+		// A body over the limit is refused as too large, not cut short
+		// and read as something else.
+		t.Run("BodyTooLarge", func(t *testing.T) {
+			t.Parallel()
+			f := newTicketFixture(t, open)
+			token, _ := f.mustToken(f.co, auth.NewToken{Role: auth.RoleHROperator})
+			path := "/api/v1/tickets/" + strconv.FormatInt(f.ticket.ID, 10) + "/replies"
+			status, body := f.post(path, token, map[string]any{"text": strings.Repeat("а", 40<<10)})
+			if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too_large") {
+				t.Errorf("a 80 KiB body = %d %s, want 413 too_large", status, body)
+			}
+			if n := f.auditCount("ticket.reply"); n != 0 {
+				t.Errorf("ticket.reply records = %d, want 0", n)
+			}
+		})
+
 		t.Run("PermissionsAndIsolation", func(t *testing.T) {
 			t.Parallel()
 			f := newTicketFixture(t, open)
@@ -229,6 +246,7 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	svc := auth.New(st, clock, auth.Options{Logger: slog.New(slog.DiscardHandler)})
 	srv := api.New(api.Config{Auth: svc, Clock: clock})
 	srv.AddTickets(&helpdesk.Service{Store: st, Clock: clock})
+	srv.AddKB(&kb.Service{Store: st, Clock: clock})
 	mux := http.NewServeMux()
 	srv.Register(mux)
 

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/bot"
 	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/channel/telegram"
 	"github.com/staffbot/staffbot/internal/channel/webchat"
 	"github.com/staffbot/staffbot/internal/config"
 	"github.com/staffbot/staffbot/internal/delivery"
+	"github.com/staffbot/staffbot/internal/faq/faqbot"
 	"github.com/staffbot/staffbot/internal/helpdesk"
 	"github.com/staffbot/staffbot/internal/scenario"
 	"github.com/staffbot/staffbot/internal/secret"
@@ -43,6 +45,10 @@ type Options struct {
 
 	// Tick is how often due scenario steps are looked for.
 	Tick time.Duration
+
+	// ServerLimits bound the HTTP server's connections; zero fields take
+	// DefaultServerLimits.
+	ServerLimits ServerLimits
 }
 
 // App is a running staffbot.
@@ -64,10 +70,12 @@ type App struct {
 	SelfService *selfservice.Service
 
 	logger    *slog.Logger
+	limits    ServerLimits
 	hc        *http.Client
 	tick      time.Duration
 	metrics   *metrics
 	webchat   *webchat.Server
+	faq       *faqbot.Responder
 	handler   http.Handler
 	scenarios int
 
@@ -75,18 +83,14 @@ type App struct {
 	pollers map[staffbot.CompanyID]context.CancelFunc
 
 	slugMu sync.Mutex
-	slugs  map[string]cachedCompany // for the Telegram webhook
+	slugs  map[string]*staffbot.Company // for the Telegram webhook
+	slugAt time.Time
 }
 
-// slugTTL is how long the Telegram webhook reuses a company it has read:
-// under load it spares a query per update, and a new webhook secret is
-// still accepted within a second.
+// slugTTL is how long the Telegram webhook reuses the companies it has
+// read: under load it spares a query per update, and a new company or
+// webhook secret is still accepted within a second.
 const slugTTL = time.Second
-
-type cachedCompany struct {
-	co      *staffbot.Company
-	fetched time.Time
-}
 
 // OpenStore opens and migrates the configured database; the one-shot
 // commands use it without starting the server.
@@ -122,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		logger:  opts.Logger,
 		hc:      opts.HTTPClient,
 		tick:    opts.Tick,
+		limits:  opts.ServerLimits.withDefaults(),
 		pollers: map[staffbot.CompanyID]context.CancelFunc{},
 	}
 	if a.Clock == nil {
@@ -165,8 +170,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Logger:  a.logger,
 		BaseURL: cfg.PublicURL(),
 		Ackers:  map[staffbot.ChannelKind]bot.Acker{staffbot.ChannelTelegram: telegramAcker{api: cfg.TelegramAPIURL, hc: a.hc}},
-		FAQ:     a.newFAQ(),
 	}
+	a.faq = a.newFAQ()
+	a.Bot.FAQ = a.faq
 	a.SecureLinks = a.newSecureLinks()
 	a.wireHelpdesk()
 	a.wireSelfService()
@@ -185,25 +191,28 @@ func NewHTTPClient() *http.Client {
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
-// companyBySlug finds a company for the Telegram webhook, read at most
-// slugTTL ago. The result is shared and must not be changed.
+// companyBySlug finds a company for the Telegram webhook. Every company is
+// read at once, at most slugTTL ago, so that a known and an unknown slug
+// cost the same: a map lookup, and now and then one query that does not
+// depend on the slug. The result is shared and must not be changed.
 func (a *App) companyBySlug(ctx context.Context, slug string) (*staffbot.Company, error) {
 	a.slugMu.Lock()
-	c, ok := a.slugs[slug]
-	a.slugMu.Unlock()
-	if ok && time.Since(c.fetched) < slugTTL {
-		return c.co, nil
+	defer a.slugMu.Unlock()
+	if a.slugs == nil || time.Since(a.slugAt) >= slugTTL {
+		cos, err := a.Store.FindCompanies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.slugs = make(map[string]*staffbot.Company, len(cos))
+		for _, co := range cos {
+			a.slugs[co.Slug] = co
+		}
+		a.slugAt = time.Now()
 	}
-	co, err := a.Store.FindCompanyBySlug(ctx, slug)
-	if err != nil {
-		return nil, err
+	co, ok := a.slugs[slug]
+	if !ok {
+		return nil, fmt.Errorf("company %q: %w", slug, staffbot.ErrNotFound)
 	}
-	a.slugMu.Lock()
-	if a.slugs == nil {
-		a.slugs = map[string]cachedCompany{}
-	}
-	a.slugs[slug] = cachedCompany{co: co, fetched: time.Now()}
-	a.slugMu.Unlock()
 	return co, nil
 }
 
@@ -232,11 +241,7 @@ func (a *App) handleIncoming(ctx context.Context, in channel.Incoming) error {
 
 // Run serves HTTP on ln and runs the background work until ctx is done.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := a.newServer(ctx)
 
 	var wg sync.WaitGroup
 	bg, stop := context.WithCancel(ctx)
@@ -259,7 +264,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.logger.InfoContext(ctx, "Staffbot started",
 		slog.String("version", Version), slog.String("addr", ln.Addr().String()),
 		slog.String("base_url", a.Config.PublicURL()), slog.String("database", string(a.Store.Dialect())),
-		slog.String("data_dir", a.Config.DataDir), slog.Int("scenarios", a.scenarios))
+		slog.String("data_dir", a.Config.DataDir), slog.Int("scenarios", a.scenarios),
+		slog.String("trusted_proxies", a.Config.Proxies().String()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -285,7 +291,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() error { return a.Store.Close() }
 
 // schedule advances scenario runs as their time comes and prunes old
-// duplicate-detection records.
+// duplicate-detection records and sign-in failures.
 func (a *App) schedule(ctx context.Context) {
 	t := time.NewTicker(a.tick)
 	defer t.Stop()
@@ -307,6 +313,10 @@ func (a *App) schedule(ctx context.Context) {
 			lastPrune = now
 			if _, err := a.Store.PruneSeenUpdates(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 				a.logger.WarnContext(ctx, "Update log not pruned", slog.String("error", err.Error()))
+			}
+			horizon := auth.DefaultThrottling().Horizon()
+			if _, err := a.Store.PruneAllLoginCounters(ctx, now.Add(-horizon), now); err != nil && ctx.Err() == nil {
+				a.logger.WarnContext(ctx, "Sign-in failures not pruned", slog.String("error", err.Error()))
 			}
 		}
 	}

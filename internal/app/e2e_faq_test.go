@@ -9,6 +9,7 @@ import (
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel/telegram/telegramtest"
 	"github.com/staffbot/staffbot/internal/faq"
+	"github.com/staffbot/staffbot/internal/hris/onec/onectest"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
@@ -67,17 +68,23 @@ func TestTelegramFAQ(t *testing.T) {
 				t.Errorf("unanswered gaps = %+v, %v; want the question", unanswered, err)
 			}
 
+			// Passing it to HR opens a ticket at once, and the employee
+			// gets one message with its number.
 			h.push(h.tg.CallbackUpdate(chat, buttonData(t, honest, "HR")))
 			sent := h.waitSent(chat, before+2)[before+1]
-			if !strings.Contains(sent.Text, "Передал") {
-				t.Errorf("after asking for HR got %q", sent.Text)
+			if !strings.Contains(sent.Text, "обращение №") {
+				t.Errorf("after asking for HR got %q, want the ticket's number", sent.Text)
 			}
-			reqs, err := h.store().FindHRRequests(t.Context(), h.co.ID, store.HRRequestOpen)
+			tickets, err := h.store().FindTickets(t.Context(), h.co.ID, store.TicketFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(reqs) != 1 || reqs[0].Text != noAnswer || reqs[0].EmployeeID != emp.ID {
-				t.Errorf("HR requests = %+v, want the question from the employee", reqs)
+			if len(tickets) != 1 || tickets[0].Source != "faq" || tickets[0].EmployeeID != emp.ID {
+				t.Errorf("tickets = %+v, want one from the FAQ for the employee", tickets)
+			}
+			// Nothing is left waiting to be turned into a second message.
+			if reqs, err := h.store().FindHRRequests(t.Context(), h.co.ID, store.HRRequestOpen); err != nil || len(reqs) != 0 {
+				t.Errorf("open HR requests = %+v, %v; want none", reqs, err)
 			}
 
 			// Small talk gets a short reply, not an article.
@@ -139,4 +146,46 @@ func lastButtons(msgs []telegramtest.Message) *telegramtest.Message {
 		}
 	}
 	return nil
+}
+
+// TestTelegramFAQ_RulesBeforeServices: a message that names a service but
+// asks about the rules gets the article, with a button that starts the
+// service; a message that only names the service starts it at once.
+func TestTelegramFAQ_RulesBeforeServices(t *testing.T) {
+	for _, op := range storetest.Openers() {
+		t.Run(op.Name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Date(2026, 3, 2, 12, 0, 0, 0, moscow)
+			h := newHarness(t, op, start)
+			mustImportKB(t, h.store(), h.co.ID, start)
+
+			fake := onectest.NewServer(t)
+			fake.AddEmployee(onectest.Employee{Code: "00110", Name: "Егорова Вера Павловна", HiredOn: "2024-01-10",
+				Position: "Бухгалтер", Department: "Бухгалтерия"})
+			fake.SetVacationBalance("00110", onectest.VacationBalance{Days: 12})
+			h.mustConnect1C(fake)
+			emp := h.mustEmployee("00110", "Егорова Вера Павловна", staffbot.Date{Year: 2024, Month: 1, Day: 10}, nil, nil)
+			const chat = 311
+			h.mustRegister(chat, emp)
+
+			n := len(h.drain(chat))
+			h.push(h.tg.TextUpdate(chat, "Сколько дней отпуска положено в год?"))
+			rules := h.waitSent(chat, n+1)[n]
+			n++
+			if !strings.Contains(rules.Text, "Ежегодный оплачиваемый отпуск") {
+				t.Fatalf("question about the rules got %q, want the article on annual leave", rules.Text)
+			}
+			buttonData(t, rules, "Помогло")
+			h.push(h.tg.CallbackUpdate(chat, buttonData(t, rules, "Остаток отпуска")))
+			if got := h.waitSent(chat, n+1)[n]; !strings.Contains(got.Text, "Запрашиваю") {
+				t.Errorf("the article's service button got %q, want the balance being asked from 1C", got.Text)
+			}
+			n = len(h.drain(chat))
+
+			h.push(h.tg.TextUpdate(chat, "сколько у меня отпуска"))
+			if got := h.waitSent(chat, n+1)[n]; !strings.Contains(got.Text, "Запрашиваю") {
+				t.Errorf("a request for the balance got %q, want the service", got.Text)
+			}
+		})
+	}
 }

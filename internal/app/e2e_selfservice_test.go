@@ -55,13 +55,7 @@ func TestSelfService_Telegram(t *testing.T) {
 				Kinds: []onectest.VacationKind{{Name: "Основной", Days: 20}, {Name: "За вредность", Days: 3.67}}})
 			fake.SetPayslip("00700", "2026-02", onectest.Payslip{Accrued: 98765.43, Withheld: 12839.51, Paid: 85925.92,
 				Lines: []onectest.PayslipLine{{Kind: "accrual", Name: "Оклад по дням", Amount: 98765.43}}})
-			settings, _ := json.Marshal(app.ConnectorSettings{ServicePath: onectest.ServicePath})
-			_, err := h.store().SaveConnector(t.Context(), &store.Connector{CompanyID: h.co.ID, Kind: "1c", URL: fake.URL(),
-				Username: onectest.DefaultUser, Secret: onectest.DefaultPassword, Auth: app.AuthBasic,
-				Settings: string(settings)}, h.clock.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
+			h.mustConnect1C(fake)
 
 			emp := h.mustEmployee("00700", "Соколова Мария Игоревна", staffbot.Date{Year: 2024, Month: 1, Day: 10}, nil, nil)
 			h.push(h.tg.TextUpdate(chat, "/start "+h.mustInvite(emp)))
@@ -145,7 +139,7 @@ func TestSelfService_Telegram(t *testing.T) {
 				t.Errorf("after expiry the link folder holds %d files", len(entries))
 			}
 			var live int
-			err = h.store().DB().QueryRowContext(t.Context(), `SELECT count(*) FROM secure_links
+			err := h.store().DB().QueryRowContext(t.Context(), `SELECT count(*) FROM secure_links
 				WHERE state = 'active' OR file_key_sealed <> '' OR file_name_sealed <> ''`).Scan(&live)
 			if err != nil || live != 0 {
 				t.Errorf("after expiry %d links keep a key or a name (%v)", live, err)
@@ -457,9 +451,24 @@ func assertNoSecrets(t *testing.T, where, haystack string, needles []string) {
 		t.Fatalf("%s: only %d bytes to search", where, len(haystack))
 	}
 	for _, s := range needles {
-		if i := strings.Index(haystack, s); i >= 0 {
-			lo, hi := max(0, i-120), min(len(haystack), i+len(s)+40)
+		// A number counts only standing alone: random ids and ports
+		// ("f0368592…") may hold any run of digits.
+		re := regexp.MustCompile(`(^|[^0-9A-Za-z])` + regexp.QuoteMeta(s) + `([^0-9A-Za-z]|$)`)
+		if loc := re.FindStringIndex(haystack); loc != nil {
+			lo, hi := max(0, loc[0]-120), min(len(haystack), loc[1]+40)
 			t.Errorf("%s hold %q: …%s…", where, s, haystack[lo:hi])
 		}
+	}
+}
+
+// mustConnect1C makes the fake 1C the company's connector.
+func (h *harness) mustConnect1C(fake *onectest.Server) {
+	h.t.Helper()
+	settings, _ := json.Marshal(app.ConnectorSettings{ServicePath: onectest.ServicePath})
+	_, err := h.store().SaveConnector(h.t.Context(), &store.Connector{CompanyID: h.co.ID, Kind: "1c", URL: fake.URL(),
+		Username: onectest.DefaultUser, Secret: onectest.DefaultPassword, Auth: app.AuthBasic,
+		Settings: string(settings)}, h.clock.Now())
+	if err != nil {
+		h.t.Fatal(err)
 	}
 }

@@ -45,7 +45,7 @@ func TestWebchatOnboardingWalk(t *testing.T) {
 
 			// The mentor registers in a browser of her own and consents.
 			mt := newTab(t, browser, "mentor")
-			mt.do("join", chromedp.Navigate(h.url("/join/"+mentorCode)))
+			mt.join(h.url("/join/" + mentorCode))
 			mt.waitBot(1)
 			mt.press("Даю согласие")
 			mt.waitBotText("Согласие сохранено")
@@ -149,7 +149,7 @@ func webStranger(t *testing.T, h *webHarness, b *tab) {
 // with a button.
 func webNewcomerJoins(t *testing.T, h *webHarness, nc *tab, code string, newcomer *staffbot.Employee) {
 	t.Helper()
-	nc.do("join", chromedp.Navigate(h.url("/join/"+code)))
+	nc.join(h.url("/join/" + code))
 	nc.waitBot(1)
 	lines := nc.settle(h)
 	if len(lines) != 1 {

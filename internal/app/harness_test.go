@@ -45,6 +45,9 @@ type harness struct {
 	cfg   config.Config
 	ln    net.Listener
 
+	// limits are the server's; zero takes the defaults.
+	limits app.ServerLimits
+
 	app    *app.App
 	cancel context.CancelFunc
 	done   chan error
@@ -53,6 +56,13 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, op storetest.Opener, start time.Time) *harness {
+	t.Helper()
+	return newHarnessWith(t, op, start, nil)
+}
+
+// newHarnessWith is newHarness where tune may change the configuration
+// and the server limits before the app first starts.
+func newHarnessWith(t *testing.T, op storetest.Opener, start time.Time, tune func(h *harness)) *harness {
 	t.Helper()
 	h := &harness{
 		t:     t,
@@ -74,6 +84,9 @@ func newHarness(t *testing.T, op storetest.Opener, start time.Time) *harness {
 		MasterKey:      hex.EncodeToString(storetest.TestKey),
 		LogLevel:       "info",
 		LogFormat:      "json",
+	}
+	if tune != nil {
+		tune(h)
 	}
 	h.start()
 	t.Cleanup(h.stop)
@@ -107,7 +120,7 @@ func (h *harness) start() {
 	cfg := h.cfg
 	cfg.BaseURL = "http://" + ln.Addr().String()
 
-	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond})
+	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond, ServerLimits: h.limits})
 	if err != nil {
 		ln.Close()
 		h.t.Fatalf("app.Open: %v", err)

@@ -35,6 +35,7 @@ func (a *App) wireHelpdesk() {
 		},
 	}
 	a.Bot.Helpdesk = a.Helpdesk
+	a.faq.Escalator = a.Helpdesk
 }
 
 // ticketsInCabinet adds the operator console to the cabinet and the

@@ -186,6 +186,7 @@ func isoMustTenant(t *testing.T, a *app.App, svc *auth.Service, clock *staffbot.
 	}
 	isoHelpdeskObjects(t, a, tn, emp)
 	isoRequestObjects(t, a, tn, emp)
+	isoKBObjects(t, a, tn, emp)
 	return tn
 }
 

@@ -38,16 +38,19 @@ func (a *App) routes() http.Handler {
 		http.Redirect(w, r, "/chat", http.StatusSeeOther)
 	})
 
-	mux.Handle("POST /telegram/webhook/{slug}", telegram.NewWebhookHandler(
-		func(ctx context.Context, slug string) (*staffbot.Company, error) {
-			return a.companyBySlug(ctx, slug)
-		},
-		a.handleIncoming, a.logger))
+	hook := telegram.NewWebhookHandler(a.companyBySlug, a.handleIncoming, a.logger)
+	hook.Limit = a.Config.WebhookLimit()
+	if hook.Limit == 0 {
+		hook.Limit = -1 // turned off
+	}
+	mux.Handle("POST /telegram/webhook/{slug}", hook)
 
 	a.webchat.Register(mux)
 	a.registerCabinet(mux)
 	a.registerSecureLinks(mux)
-	return a.logRequests(mux)
+	// Behind trusted proxies RemoteAddr becomes the real client before
+	// anything reads it: rate limits, sign-in throttling, the audit log.
+	return a.Config.Proxies().Middleware(a.guardConn(a.logRequests(mux)))
 }
 
 var consentTmpl = template.Must(template.New("consent").Parse(`<!doctype html>

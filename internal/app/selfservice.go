@@ -23,6 +23,7 @@ func (a *App) wireSelfService() {
 		Links:        a.SecureLinks,
 		BaseURL:      a.Config.PublicURL(),
 		PollInterval: 5 * a.tick,
+		FAQ:          a.faq,
 	}
 	a.Bot.Services = a.SelfService
 	wake := a.Store.OnEnqueue

@@ -19,6 +19,7 @@ func (a *App) cabinet() (*web.Server, *api.Server) {
 		Pages: web.Pages{Engine: a.Engine, TelegramAPIURL: a.Config.TelegramAPIURL, HTTPClient: a.hc, SendMail: a.sendMail()}})
 	rest := api.New(api.Config{Auth: svc, Clock: a.Clock, Logger: a.logger})
 	a.ticketsInCabinet(cab, rest)
+	a.kbInCabinet(cab, rest)
 	if a.SelfService != nil {
 		cab.AddServiceRequests(a.SelfService)
 	}

@@ -251,6 +251,14 @@ func (b *tab) openNotFound(url string) int64 {
 	return resp.Status
 }
 
+// join opens an invite link and presses its button: opening alone
+// redeems nothing.
+func (b *tab) join(url string) {
+	b.t.Helper()
+	b.do("open the invite link", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#join`)))
+	b.do("join", chromedp.Click(chromedp.CSS(`#join`), chromedp.NodeVisible), chromedp.WaitVisible(chromedp.CSS(`#messages`)))
+}
+
 func (b *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)

@@ -36,6 +36,8 @@ var CLIActor = staffbot.Actor{Kind: staffbot.ActorSystem, ID: "cli"}
 const (
 	AuditLogin            = "user.login"
 	AuditLoginFailed      = "user.login_fail"
+	AuditLoginLocked      = "user.login_lock"  // a client locked out after failures
+	AuditLoginGuarded     = "user.login_guard" // an account failing from many clients
 	AuditLogout           = "user.logout"
 	AuditLogoutEverywhere = "user.logout_all"
 	AuditPasswordChanged  = "user.password_change"

@@ -3,8 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -199,8 +201,9 @@ func TestPermissionTable(t *testing.T) {
 		auth.RoleOwner: auth.Permissions,
 		auth.RoleAdmin: auth.Permissions,
 		auth.RoleHRManager: {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermEmployeesWrite,
-			auth.PermTicketsRead, auth.PermTicketsWrite, auth.PermContentWrite, auth.PermReportsRead},
-		auth.RoleHROperator:  {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermTicketsRead, auth.PermTicketsWrite},
+			auth.PermTicketsRead, auth.PermTicketsWrite, auth.PermContentRead, auth.PermContentWrite, auth.PermReportsRead},
+		auth.RoleHROperator: {auth.PermEmployeesRead, auth.PermEmployeesContacts, auth.PermTicketsRead, auth.PermTicketsWrite,
+			auth.PermContentRead},
 		auth.RoleAnalyst:     {auth.PermReportsRead},
 		auth.RoleLineManager: {auth.PermEmployeesRead, auth.PermEmployeesContacts},
 	}
@@ -382,7 +385,12 @@ func TestService(t *testing.T) {
 				f.clock.Advance(time.Second)
 			}
 			if _, err := f.login(u, "correct horse battery"); !errors.As(err, new(*auth.LockedError)) {
-				t.Errorf("right password while locked: err = %v, want LockedError", err)
+				t.Errorf("right password from the failing address while locked: err = %v, want LockedError", err)
+			}
+			// The lock is the failing client's: the same person elsewhere
+			// signs in.
+			if g, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", "198.51.100.7"); err != nil || g.Session.Stage != auth.StageFull {
+				t.Errorf("right password from another address while the first is locked: %v, %v", g, err)
 			}
 			f.clock.Advance(15 * time.Minute)
 			if g, err := f.login(u, "correct horse battery"); err != nil || g.Session.Stage != auth.StageFull {
@@ -405,9 +413,161 @@ func TestService(t *testing.T) {
 				t.Errorf("unknown account after 5 failures: err = %v, want LockedError", err)
 			}
 			for _, rec := range f.audit.recs {
-				if rec.Action == auth.AuditLoginFailed && strings.Contains(string(rec.After), "ghost") {
+				if (rec.Action == auth.AuditLoginFailed || rec.Action == auth.AuditLoginLocked) && strings.Contains(string(rec.After), "ghost") {
 					t.Errorf("a failed sign-in recorded the typed account name: %s", rec.After)
 				}
+			}
+
+			// Each lock is in the audit log, with the client's address.
+			var locks []staffbot.AuditRecord
+			for _, rec := range f.audit.recs {
+				if rec.Action == auth.AuditLoginLocked {
+					locks = append(locks, rec)
+				}
+			}
+			if len(locks) != 2 {
+				t.Fatalf("login_lock records = %d, want 2 (hr@ and ghost@ from 192.0.2.1)", len(locks))
+			}
+			if l := locks[0]; l.Actor.IP != "192.0.2.1" || l.ObjectID != userID(u) ||
+				!strings.Contains(string(l.After), `"scope":"account_client"`) || !strings.Contains(string(l.After), `"locked_until"`) {
+				t.Errorf("lock record = %+v %s", l, l.After)
+			}
+		})
+
+		// An attacker who knows an HR person's e-mail fails on it from
+		// many addresses, in a flood that goes on while the owner signs
+		// in: the owner, from a place that has not failed, gets in with
+		// the right password and code. The flood puts the account under
+		// guard (audited once), where each new address gets two tries.
+		t.Run("FloodFromElsewhereDoesNotLockTheOwnerOut", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, open)
+			u := f.mustUser(f.co, "owner@acme.ru", auth.RoleOwner, nil)
+			secret, _, _ := f.mustEnrol(f.mustLogin(u))
+
+			// The flood: six guesses from each of a stream of addresses,
+			// until the test has seen what it needs.
+			stop, flooded := make(chan struct{}), make(chan int)
+			go func() {
+				n := 0
+				defer func() { flooded <- n }()
+				for a := 0; ; a++ {
+					for range 6 {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						ip := fmt.Sprintf("203.0.113.%d", a%100+1)
+						_, err := f.svc.Login(context.Background(), f.co.ID, "OWNER@acme.ru", "guess", ip)
+						if !errors.Is(err, auth.ErrBadCredentials) && !errors.As(err, new(*auth.LockedError)) {
+							t.Errorf("attack from %s: %v", ip, err)
+							return
+						}
+						n++
+					}
+				}
+			}()
+			signIn := func(ip string) {
+				t.Helper()
+				g, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", ip)
+				if err != nil || g.Session.Stage != auth.StageTOTP {
+					t.Fatalf("owner's password from %s during the flood: %v, %v", ip, g, err)
+				}
+				cur, err := f.svc.Authenticate(t.Context(), g.Token, ip)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g, err = f.svc.SecondFactor(t.Context(), cur, f.code(secret)); err != nil || g.Session.Stage != auth.StageFull {
+					t.Fatalf("owner's code from %s during the flood: %v, %v", ip, g, err)
+				}
+				f.clock.Advance(30 * time.Second)
+			}
+			signIn("192.0.2.10")
+
+			// Once the flood has put the account under guard the owner
+			// still gets in, from her usual place and from a new one.
+			for f.audit.count(auth.AuditLoginGuarded) == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			signIn("192.0.2.10")
+			signIn("2001:db8:1:2::5")
+			close(stop)
+			if n := <-flooded; n < 20 {
+				t.Fatalf("the flood made %d attempts, want at least 20", n)
+			}
+			if n := f.audit.count(auth.AuditLoginGuarded); n != 1 {
+				t.Errorf("login_guard records = %d, want 1", n)
+			}
+
+			// Under guard a new address is locked after its second
+			// failure, for an hour.
+			for i := 1; i <= 2; i++ {
+				_, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "guess", "203.0.113.200")
+				var locked *auth.LockedError
+				if i == 2 && (!errors.As(err, &locked) || !locked.Until.Equal(f.clock.Now().Add(time.Hour))) {
+					t.Fatalf("second failure under guard: %v, want a lock for an hour", err)
+				}
+			}
+			// Every attacking address is still locked out, even with the
+			// right password.
+			if _, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", "203.0.113.1"); !errors.As(err, new(*auth.LockedError)) {
+				t.Errorf("right password from an attacking address: %v, want LockedError", err)
+			}
+			// The owner's own success did not lift the guard.
+			f.clock.Advance(20 * time.Minute)
+			for i := 1; i <= 2; i++ {
+				_, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "guess", "203.0.113.201")
+				if i == 2 && !errors.As(err, new(*auth.LockedError)) {
+					t.Fatalf("second failure under guard after the owner signed in: %v, want a lock", err)
+				}
+			}
+			// Once an hour has passed without more failures the guard
+			// lapses and an address gets five tries again.
+			f.clock.Advance(2 * time.Hour)
+			for i := 1; i <= 4; i++ {
+				if _, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "guess", "203.0.113.202"); !errors.Is(err, auth.ErrBadCredentials) {
+					t.Fatalf("failure %d after the guard lapsed: %v, want no lock yet", i, err)
+				}
+			}
+		})
+
+		// One address trying many accounts is locked out of all of them
+		// after 20 failures; other addresses are not.
+		t.Run("ClientLockCoversEveryAccount", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, open)
+			u := f.mustUser(f.co, "hr@acme.ru", auth.RoleHRManager, nil)
+			const sprayer = "198.51.100.66"
+			var err error
+			for i := range 20 {
+				_, err = f.svc.Login(t.Context(), f.co.ID, fmt.Sprintf("user%d@acme.ru", i), "Winter2026!", sprayer)
+			}
+			var locked *auth.LockedError
+			if !errors.As(err, &locked) || !locked.Until.Equal(f.clock.Now().Add(15*time.Minute)) {
+				t.Fatalf("twentieth failure: %v, want a lock for 15 minutes", err)
+			}
+			if _, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", sprayer); !errors.As(err, new(*auth.LockedError)) {
+				t.Errorf("a real account from the locked address: %v, want LockedError", err)
+			}
+			if _, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", "198.51.100.67"); err != nil {
+				t.Errorf("a real account from the next address: %v", err)
+			}
+			found := false
+			for _, rec := range f.audit.recs {
+				if rec.Action == auth.AuditLoginLocked && strings.Contains(string(rec.After), `"scope":"client"`) && rec.Actor.IP == sprayer {
+					found = true
+				}
+			}
+			if !found {
+				t.Error("no login_lock record for the client")
+			}
+			// An IPv6 host is counted by its /64.
+			for i := range 20 {
+				f.svc.Login(t.Context(), f.co.ID, fmt.Sprintf("user%d@acme.ru", i), "x", fmt.Sprintf("2001:db8:5:6::%x", i+1))
+			}
+			if _, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", "2001:db8:5:6::ffff"); !errors.As(err, new(*auth.LockedError)) {
+				t.Errorf("another address of the same /64: %v, want LockedError", err)
 			}
 		})
 
@@ -426,6 +586,18 @@ func TestService(t *testing.T) {
 			}
 			if _, err := f.svc.SecondFactor(t.Context(), cur, f.code(secret)); !errors.As(err, new(*auth.LockedError)) {
 				t.Errorf("right code while locked: err = %v, want LockedError", err)
+			}
+			// The same user from another address is not locked.
+			g, err := f.svc.Login(t.Context(), f.co.ID, u.Email, "correct horse battery", "198.51.100.7")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := f.svc.Authenticate(t.Context(), g.Token, "198.51.100.7")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, err := f.svc.SecondFactor(t.Context(), other, f.code(secret)); err != nil || g.Session.Stage != auth.StageFull {
+				t.Errorf("right code from another address: %v, %v", g, err)
 			}
 		})
 
@@ -745,3 +917,5 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		}
 	}
 }
+
+func userID(u *store.User) string { return strconv.FormatInt(int64(u.ID), 10) }

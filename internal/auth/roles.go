@@ -41,6 +41,9 @@ const (
 	// PermTicketsRead and PermTicketsWrite: the helpdesk queue.
 	PermTicketsRead  Permission = "tickets:read"
 	PermTicketsWrite Permission = "tickets:write"
+	// PermContentRead: see the knowledge base, drafts and history
+	// included, and the questions it left unanswered.
+	PermContentRead Permission = "content:read"
 	// PermContentWrite: scenarios, knowledge base, news, surveys.
 	PermContentWrite Permission = "content:write"
 	// PermReportsRead: dashboards and aggregate reports.
@@ -58,7 +61,7 @@ const (
 // Permissions lists every permission.
 var Permissions = []Permission{
 	PermEmployeesRead, PermEmployeesContacts, PermEmployeesWrite,
-	PermTicketsRead, PermTicketsWrite, PermContentWrite, PermReportsRead,
+	PermTicketsRead, PermTicketsWrite, PermContentRead, PermContentWrite, PermReportsRead,
 	PermAuditRead, PermUsersManage, PermTokensManage, PermCompanyManage,
 }
 
@@ -69,10 +72,10 @@ var rolePermissions = map[Role][]Permission{
 	RoleAdmin: Permissions,
 	RoleHRManager: {
 		PermEmployeesRead, PermEmployeesContacts, PermEmployeesWrite,
-		PermTicketsRead, PermTicketsWrite, PermContentWrite, PermReportsRead,
+		PermTicketsRead, PermTicketsWrite, PermContentRead, PermContentWrite, PermReportsRead,
 	},
 	RoleHROperator: {
-		PermEmployeesRead, PermEmployeesContacts, PermTicketsRead, PermTicketsWrite,
+		PermEmployeesRead, PermEmployeesContacts, PermTicketsRead, PermTicketsWrite, PermContentRead,
 	},
 	RoleAnalyst: {PermReportsRead},
 	RoleLineManager: {

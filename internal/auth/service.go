@@ -6,15 +6,18 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/clientip"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -42,11 +45,63 @@ type Options struct {
 	SessionMax  time.Duration
 	StageTTL    time.Duration
 
-	// LockAfter failed attempts within LockWindow lock the account for
-	// LockFor (5, 15 minutes, 15 minutes).
-	LockAfter  int
-	LockWindow time.Duration
-	LockFor    time.Duration
+	// Throttling tunes how failed sign-ins are counted and locked; see
+	// Throttling.
+	Throttling Throttling
+}
+
+// Throttling is the sign-in failure policy. Failures are counted in the
+// database, so every process sees them, per account name and client
+// network, per client network, and per account name. A lock never
+// reaches a client that has not failed itself: someone who knows an HR
+// person's e-mail cannot keep them out by failing on purpose.
+//
+//   - PairLimit failures of one account from one network within Window
+//     lock that account for that network for LockFor (5, 15 minutes,
+//     15 minutes): guessing one password from one place.
+//   - ClientLimit failures from one network within Window, whatever
+//     accounts it tried, lock the network for LockFor (20): one place
+//     trying many accounts.
+//   - GuardAfter failures of one account within GuardWindow from any
+//     networks (20, an hour) put the account under guard until the count
+//     lapses: then each network gets GuardPairLimit failures on it within
+//     GuardWindow before a lock of GuardLockFor (2, an hour). This slows a
+//     guess spread over many addresses about tenfold and still refuses
+//     nobody who has not failed.
+//
+// Zero fields take these defaults.
+type Throttling struct {
+	PairLimit   int
+	ClientLimit int
+	Window      time.Duration
+	LockFor     time.Duration
+
+	GuardAfter     int
+	GuardWindow    time.Duration
+	GuardPairLimit int
+	GuardLockFor   time.Duration
+}
+
+// DefaultThrottling returns the policy of a zero Throttling.
+func DefaultThrottling() Throttling {
+	var t Throttling
+	t.defaults()
+	return t
+}
+
+// Horizon is how long a failure can count: after it, with no lock in
+// force, a counter may be deleted.
+func (t Throttling) Horizon() time.Duration { return max(t.Window, t.GuardWindow) }
+
+func (t *Throttling) defaults() {
+	t.PairLimit = cmp.Or(t.PairLimit, 5)
+	t.ClientLimit = cmp.Or(t.ClientLimit, 20)
+	t.Window = cmp.Or(t.Window, 15*time.Minute)
+	t.LockFor = cmp.Or(t.LockFor, 15*time.Minute)
+	t.GuardAfter = cmp.Or(t.GuardAfter, 20)
+	t.GuardWindow = cmp.Or(t.GuardWindow, time.Hour)
+	t.GuardPairLimit = cmp.Or(t.GuardPairLimit, 2)
+	t.GuardLockFor = cmp.Or(t.GuardLockFor, time.Hour)
 }
 
 func (o *Options) defaults() {
@@ -68,15 +123,7 @@ func (o *Options) defaults() {
 	if o.StageTTL == 0 {
 		o.StageTTL = 10 * time.Minute
 	}
-	if o.LockAfter == 0 {
-		o.LockAfter = 5
-	}
-	if o.LockWindow == 0 {
-		o.LockWindow = 15 * time.Minute
-	}
-	if o.LockFor == 0 {
-		o.LockFor = 15 * time.Minute
-	}
+	o.Throttling.defaults()
 }
 
 // Service signs people in and answers guarded questions on their behalf.
@@ -116,7 +163,8 @@ var ErrBadCredentials = fmt.Errorf("wrong e-mail, password or code: %w", staffbo
 // (enrolment, turning 2FA off).
 var errWrongCode = fmt.Errorf("wrong code: %w", staffbot.ErrInvalid)
 
-// LockedError answers a sign-in to an account locked after failures.
+// LockedError answers a sign-in from a client locked out after its own
+// failures, on this account or on many.
 type LockedError struct{ Until time.Time }
 
 func (e *LockedError) Error() string {
@@ -160,17 +208,14 @@ func nextStage(u *store.User, totpDone bool) string {
 }
 
 // Login checks an e-mail and password of the company's account and starts
-// a session at the first stage still due. It answers ErrBadCredentials or
-// a *LockedError without saying which part was wrong.
+// a session at the first stage still due. It answers ErrBadCredentials, or
+// a *LockedError when this client is locked out, without saying which
+// part was wrong. ip is the client's address.
 func (s *Service) Login(ctx context.Context, companyID staffbot.CompanyID, email, password, ip string) (*Grant, error) {
 	account := NormalizeEmail(email)
 	now := s.clock.Now()
-	until, err := s.store.LoginLockedUntil(ctx, companyID, account, now)
-	if err != nil {
+	if err := s.checkLocked(ctx, companyID, account, ip, now); err != nil {
 		return nil, err
-	}
-	if !until.IsZero() {
-		return nil, &LockedError{Until: until}
 	}
 
 	u, err := s.store.FindUserByEmail(ctx, companyID, account)
@@ -195,7 +240,7 @@ func (s *Service) Login(ctx context.Context, companyID staffbot.CompanyID, email
 
 	var g *Grant
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.ClearLoginFailures(ctx, companyID, account); err != nil {
+		if err := s.clearFailures(ctx, tx, companyID, account, ip, now); err != nil {
 			return err
 		}
 		if _, err := tx.PruneSessions(ctx, companyID, now); err != nil {
@@ -231,30 +276,134 @@ func (s *Service) LoginWithSlug(ctx context.Context, slug, email, password, ip s
 	return s.Login(ctx, co.ID, email, password, ip)
 }
 
-// fail records a failed attempt of the account and returns the error to
-// answer with: ErrBadCredentials, or a *LockedError when this failure
-// locked the account.
+// clientNetwork is what failures are counted by: the client's IPv4
+// address or IPv6 /64, or "unknown" when there is no address.
+func clientNetwork(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "unknown"
+	}
+	return clientip.Network(addr.Unmap()).String()
+}
+
+func pairSubject(account, ip string) store.LoginSubject {
+	return store.LoginSubject{Scope: store.ThrottlePair, Account: account, Client: clientNetwork(ip)}
+}
+
+func clientSubject(ip string) store.LoginSubject {
+	return store.LoginSubject{Scope: store.ThrottleClient, Client: clientNetwork(ip)}
+}
+
+// checkLocked answers a *LockedError when the client is locked out of the
+// account, or out of every account; it reads nothing about other clients.
+func (s *Service) checkLocked(ctx context.Context, companyID staffbot.CompanyID, account, ip string, now time.Time) error {
+	counters, err := s.store.FindLoginCounters(ctx, companyID, pairSubject(account, ip), clientSubject(ip))
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	for _, c := range counters {
+		if c.LockedUntil != nil && c.LockedUntil.After(now) && c.LockedUntil.After(until) {
+			until = *c.LockedUntil
+		}
+	}
+	if until.IsZero() {
+		return nil
+	}
+	return &LockedError{Until: until}
+}
+
+// clearFailures forgets the failures of the account from this client after
+// it got in, and drops counters that no longer count. The client's count
+// over every account and the account's own count stay: the first is about
+// other accounts, the second about other clients.
+func (s *Service) clearFailures(ctx context.Context, tx *store.Tx, companyID staffbot.CompanyID, account, ip string, now time.Time) error {
+	if err := tx.ClearLoginCounter(ctx, companyID, pairSubject(account, ip)); err != nil {
+		return err
+	}
+	_, err := tx.PruneLoginCounters(ctx, companyID, now.Add(-s.opts.Throttling.Horizon()), now)
+	return err
+}
+
+// fail records a failed attempt of the account from the client and returns
+// the error to answer with: ErrBadCredentials, or a *LockedError when
+// this failure locked the client out. Locks and the start of a guard are
+// audited.
 func (s *Service) fail(ctx context.Context, companyID staffbot.CompanyID, account string, u *store.User, ip, reason string) error {
 	now := s.clock.Now()
-	var lock store.LoginLock
+	t := s.opts.Throttling
+	var (
+		locked  time.Time
+		guarded bool
+	)
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		lock, err = tx.RecordLoginFailure(ctx, companyID, account, now, s.opts.LockWindow, s.opts.LockAfter, s.opts.LockFor)
-		if err != nil {
-			return err
-		}
-		// The typed account name is not recorded: people type passwords
-		// into the e-mail field.
-		detail := map[string]string{"reason": reason}
-		if lock.LockedUntil != nil {
-			detail["locked_until"] = lock.LockedUntil.UTC().Format(time.RFC3339)
-		}
+		locked, guarded = time.Time{}, false
 		objID := ""
 		if u != nil {
 			objID = userID(u.ID)
 		}
 		actor := staffbot.Actor{Kind: ActorAnonymous, IP: ip}
-		return s.audit.Record(ctx, tx, record(companyID, now, actor, AuditLoginFailed, ObjectUser, objID, detail))
+
+		// The account's count over every client decides how strict the
+		// rule for this client is; it never locks anyone by itself.
+		acct, err := tx.CountLoginFailure(ctx, companyID, store.LoginSubject{Scope: store.ThrottleAccount, Account: account}, now, t.GuardWindow)
+		if err != nil {
+			return err
+		}
+		limit, window, lockFor := t.PairLimit, t.Window, t.LockFor
+		if acct.Failures >= t.GuardAfter {
+			limit, window, lockFor = t.GuardPairLimit, t.GuardWindow, t.GuardLockFor
+		}
+		guarded = acct.Failures == t.GuardAfter
+
+		var events []map[string]string
+		pair, err := tx.CountLoginFailure(ctx, companyID, pairSubject(account, ip), now, window)
+		if err != nil {
+			return err
+		}
+		if pair.Failures >= limit {
+			until := now.Add(lockFor)
+			if err := tx.LockLogin(ctx, companyID, pair.LoginSubject, until); err != nil {
+				return err
+			}
+			locked = until
+			events = append(events, map[string]string{"scope": "account_client", "failures": strconv.Itoa(pair.Failures),
+				"locked_until": until.UTC().Format(time.RFC3339)})
+		}
+		cl, err := tx.CountLoginFailure(ctx, companyID, clientSubject(ip), now, t.Window)
+		if err != nil {
+			return err
+		}
+		if cl.Failures >= t.ClientLimit {
+			until := now.Add(t.LockFor)
+			if err := tx.LockLogin(ctx, companyID, cl.LoginSubject, until); err != nil {
+				return err
+			}
+			locked = maxTime(locked, until)
+			events = append(events, map[string]string{"scope": "client", "failures": strconv.Itoa(cl.Failures),
+				"locked_until": until.UTC().Format(time.RFC3339)})
+		}
+
+		// The typed account name is not recorded: people type passwords
+		// into the e-mail field.
+		detail := map[string]string{"reason": reason}
+		if !locked.IsZero() {
+			detail["locked_until"] = locked.UTC().Format(time.RFC3339)
+		}
+		if err := s.audit.Record(ctx, tx, record(companyID, now, actor, AuditLoginFailed, ObjectUser, objID, detail)); err != nil {
+			return err
+		}
+		for _, ev := range events {
+			if err := s.audit.Record(ctx, tx, record(companyID, now, actor, AuditLoginLocked, ObjectUser, objID, ev)); err != nil {
+				return err
+			}
+		}
+		if guarded {
+			ev := map[string]string{"failures": strconv.Itoa(acct.Failures), "window": t.GuardWindow.String(),
+				"pair_limit": strconv.Itoa(t.GuardPairLimit), "lock_for": t.GuardLockFor.String()}
+			return s.audit.Record(ctx, tx, record(companyID, now, actor, AuditLoginGuarded, ObjectUser, objID, ev))
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record failed sign-in: %w", err)
@@ -263,9 +412,12 @@ func (s *Service) fail(ctx context.Context, companyID staffbot.CompanyID, accoun
 	if u != nil {
 		attrs = append(attrs, slog.Int64("user_id", int64(u.ID)))
 	}
-	if lock.LockedUntil != nil {
-		s.logger.WarnContext(ctx, "Sign-in locked", attrs...)
-		return &LockedError{Until: *lock.LockedUntil}
+	if guarded {
+		s.logger.WarnContext(ctx, "Sign-in guard on: failures from many addresses", attrs...)
+	}
+	if !locked.IsZero() {
+		s.logger.WarnContext(ctx, "Sign-in locked for a client", attrs...)
+		return &LockedError{Until: locked}
 	}
 	s.logger.InfoContext(ctx, "Sign-in failed", attrs...)
 	return ErrBadCredentials
@@ -361,12 +513,8 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string) (
 	}
 	companyID, account, ip := cur.User.CompanyID, cur.User.Email, cur.Principal.IP
 	now := s.clock.Now()
-	until, err := s.store.LoginLockedUntil(ctx, companyID, account, now)
-	if err != nil {
+	if err := s.checkLocked(ctx, companyID, account, ip, now); err != nil {
 		return nil, err
-	}
-	if !until.IsZero() {
-		return nil, &LockedError{Until: until}
 	}
 
 	var (
@@ -374,7 +522,7 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string) (
 		ok       bool
 		recovery bool
 	)
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.FindUserByID(ctx, companyID, cur.User.ID)
 		if err != nil {
 			return err
@@ -383,7 +531,7 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string) (
 		if err != nil || !ok {
 			return err
 		}
-		if err := tx.ClearLoginFailures(ctx, companyID, account); err != nil {
+		if err := s.clearFailures(ctx, tx, companyID, account, ip, now); err != nil {
 			return err
 		}
 		if g, err = s.replaceSession(ctx, tx, cur, u, nextStage(u, true), now); err != nil {
@@ -697,6 +845,13 @@ func (s *Service) LogoutEverywhere(ctx context.Context, cur *Current) (int64, er
 }
 
 func userID(id store.UserID) string { return strconv.FormatInt(int64(id), 10) }
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {

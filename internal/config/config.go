@@ -12,7 +12,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/staffbot/staffbot/internal/clientip"
 )
 
 // Config is everything the server needs to start.
@@ -33,7 +36,23 @@ type Config struct {
 	// SMTPURL, when set, sends e-mail (weekly digests, invites):
 	// smtp://user:password@host:port?from=hr@example.ru.
 	SMTPURL string
+
+	// TrustedProxies lists the reverse proxies (CIDR prefixes or
+	// addresses, comma-separated) whose X-Forwarded-For and X-Real-IP
+	// name the client; empty trusts nobody and takes the connection's
+	// peer as the client.
+	TrustedProxies string
+
+	// TelegramWebhookLimit is how many webhook deliveries a second one
+	// client address may make (ten seconds' worth at once); "0" turns the
+	// limit off, empty means DefaultTelegramWebhookLimit.
+	TelegramWebhookLimit string
 }
+
+// DefaultTelegramWebhookLimit is the webhook limit per client address
+// and second: about what the server handles on two cores, far above what
+// Telegram sends a company's bot.
+const DefaultTelegramWebhookLimit = 1000
 
 // Var describes one setting: its flag, its environment variable and its
 // default, so that --help can list them all.
@@ -58,6 +77,8 @@ func (c *Config) Vars() []Var {
 		{"log-level", "STAFFBOT_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"log-format", "STAFFBOT_LOG_FORMAT", "json", "json or text", &c.LogFormat},
 		{"smtp-url", "STAFFBOT_SMTP_URL", "", "smtp://user:password@host:587?from=hr@example.ru to send e-mail; empty: no e-mail", &c.SMTPURL},
+		{"trusted-proxies", "STAFFBOT_TRUSTED_PROXIES", "", "reverse proxies (CIDR list, e.g. 10.0.0.0/8,::1) whose X-Forwarded-For / X-Real-IP name the client; empty: none", &c.TrustedProxies},
+		{"telegram-webhook-limit", "STAFFBOT_TELEGRAM_WEBHOOK_LIMIT", strconv.Itoa(DefaultTelegramWebhookLimit), "Telegram webhook deliveries a second per client address; 0: no limit", &c.TelegramWebhookLimit},
 	}
 }
 
@@ -113,12 +134,40 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("STAFFBOT_SMTP_URL: must be smtp:// or smtps://[user:password@]host[:port]?from=address"))
 		}
 	}
+	if _, err := clientip.Parse(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("STAFFBOT_TRUSTED_PROXIES: %w", err))
+	}
+	if c.TelegramWebhookLimit != "" {
+		if n, err := strconv.Atoi(c.TelegramWebhookLimit); err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("STAFFBOT_TELEGRAM_WEBHOOK_LIMIT %q: must be a whole number of deliveries a second, 0 for no limit", c.TelegramWebhookLimit))
+		}
+	}
 	if c.TelegramMode == "webhook" && c.BaseURL == "" {
 		// Telegram itself accepts only https webhooks; a local Bot API
 		// server or a test server may take plain http.
 		errs = append(errs, errors.New("STAFFBOT_TELEGRAM_MODE webhook: needs STAFFBOT_BASE_URL"))
 	}
 	return errors.Join(errs...)
+}
+
+// Proxies returns the trusted reverse proxies; Validate has checked the
+// list.
+func (c *Config) Proxies() clientip.Proxies {
+	p, _ := clientip.Parse(c.TrustedProxies)
+	return p
+}
+
+// WebhookLimit returns the Telegram webhook limit per client address and
+// second, 0 for none.
+func (c *Config) WebhookLimit() int {
+	if c.TelegramWebhookLimit == "" {
+		return DefaultTelegramWebhookLimit
+	}
+	n, err := strconv.Atoi(c.TelegramWebhookLimit)
+	if err != nil || n < 0 {
+		return DefaultTelegramWebhookLimit
+	}
+	return n
 }
 
 // DSN returns the database to open: the PostgreSQL URL, or the SQLite file

@@ -102,6 +102,9 @@ func valueOf(c config.Config, env string) string {
 		"STAFFBOT_LOG_LEVEL":        c.LogLevel,
 		"STAFFBOT_LOG_FORMAT":       c.LogFormat,
 		"STAFFBOT_SMTP_URL":         c.SMTPURL,
+
+		"STAFFBOT_TRUSTED_PROXIES":        c.TrustedProxies,
+		"STAFFBOT_TELEGRAM_WEBHOOK_LIMIT": c.TelegramWebhookLimit,
 	}
 	v, ok := fields[env]
 	if !ok {

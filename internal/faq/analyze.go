@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/staffbot/staffbot/internal/faq/textnorm"
@@ -61,7 +62,7 @@ func (ix *Index) analyze(text string) query {
 		return q
 	}
 
-	weights := sentenceWeights(sents, stream)
+	weights := ix.sentenceWeights(sents, stream)
 	seen := map[string]int{}
 	unknown := map[string]float64{}
 	add := func(stem string, w float64, ti *termInfo) {
@@ -77,7 +78,10 @@ func (ix *Index) analyze(text string) query {
 			continue
 		}
 		w := weights[t.sent] * (1 - t.damp)
-		if lightStems[t.stem] {
+		// Weight goes by the word as typed: "уходить" is an everyday
+		// verb, "уходу" (care) shares its stem and is not.
+		light := ix.lex.lightWords[t.surf]
+		if light {
 			w *= lightWeight
 		}
 		if t.covered {
@@ -90,9 +94,9 @@ func (ix *Index) analyze(text string) query {
 			add(t.stem, w, ti)
 			continue
 		}
-		if t.covered || t.script == textnorm.Digits {
-			// A synonym that led elsewhere, or a number no article
-			// mentions: neither says the message is off the base.
+		if t.covered || light || ix.lex.light[t.stem] || t.script == textnorm.Digits {
+			// A synonym that led elsewhere, an everyday word or a number
+			// no article mentions: none says the message is off the base.
 			continue
 		}
 		unknown[t.stem] = max(unknown[t.stem], w)
@@ -106,9 +110,13 @@ func (ix *Index) analyze(text string) query {
 	return q
 }
 
-// contextWeight is the weight of sentences around the question when the
-// question itself has three or more words of substance, one or two, none.
-var contextWeight = [3]float64{0.6, 0.9, 1}
+// contextWeight is the weight of the sentences around the question when
+// the question says much and when it says little; between the two
+// idf masses of questionMass it moves from one to the other.
+var (
+	contextWeight = [2]float64{0.6, 1}
+	questionMass  = [2]float64{2, 6}
+)
 
 // Weights of words that carry less than a full term.
 var (
@@ -116,26 +124,6 @@ var (
 	coveredWeight   = 0.5
 	dampPerHalfEdit = 0.12
 )
-
-// lightStems are words that rarely say what a question is about: doing,
-// saying and knowing verbs, time words, hedges. They keep a little weight
-// and do not count as the substance of a sentence.
-var lightStems = func() map[string]bool {
-	words := []string{
-		"сделать", "делать", "написать", "писать", "сказать", "говорить", "говорят", "узнать", "знать",
-		"понять", "понимать", "думать", "хотеть", "стать", "получиться", "пришлось", "слышал", "слышала",
-		"подсказали", "сказали", "объяснили", "знакомые", "коллеги", "коллега", "сегодня", "завтра", "вчера",
-		"сейчас", "теперь", "раньше", "позже", "потом", "никогда", "всегда", "иногда", "опять", "снова",
-		"давно", "недавно", "скоро", "пока", "третий", "третьего", "примерно", "около", "совсем",
-		"немного", "чуть", "вообще", "просто", "случай", "случае", "нормально", "всё", "ничего", "понятно",
-		"человек", "люди", "ситуация", "плюс", "минус", "причём", "наоборот",
-	}
-	m := map[string]bool{}
-	for _, w := range words {
-		m[textnorm.StemRU(textnorm.Fold(w))] = true
-	}
-	return m
-}()
 
 // readToken turns one token into terms according to the message's mode.
 func (ix *Index) readToken(t textnorm.Token, sent int, mode Mode) []tok {
@@ -165,6 +153,15 @@ func (ix *Index) readRussian(surf string, sent int) []tok {
 	if t.stop || ix.knownStem(t.stem) || ix.voc.words[surf] != nil || ix.lex.ruWords[surf] != "" {
 		return []tok{t}
 	}
+	if stem := ix.alternate(t.stem); stem != "" {
+		t.stem = stem
+		return []tok{t}
+	}
+	if stem := ix.relative(t.stem); stem != "" {
+		t.stem = stem
+		t.damp = relativeDamp
+		return []tok{t}
+	}
 	if w, d := ix.voc.nearest(surf); w != nil {
 		return []tok{{surf: w.surf, stem: w.stem, script: textnorm.Cyrillic, stop: w.stop, sent: sent,
 			damp: dampPerHalfEdit * float64(d)}}
@@ -179,6 +176,59 @@ func (ix *Index) readRussian(surf string, sent int) []tok {
 		return []tok{{surf: lat, stem: lat, script: textnorm.Latin, english: true, sent: sent}}
 	}
 	return []tok{t}
+}
+
+// stemAlternations undo the sound changes of Russian verb forms that the
+// stemmer leaves apart: "прошу" and "просить", "плачу" and "платить",
+// "отпущу" and "отпустить", "сдаю" and "сдавать".
+var stemAlternations = []struct{ from, to string }{
+	{"ж", "д"}, {"ж", "з"}, {"ч", "т"}, {"щ", "ст"}, {"ш", "с"}, {"ш", "х"}, {"вл", "в"}, {"бл", "б"},
+	{"пл", "п"}, {"мл", "м"}, {"", "ва"},
+}
+
+// alternate returns the known stem an unknown one alternates with, or "".
+func (ix *Index) alternate(stem string) string {
+	if len([]rune(stem)) < 3 {
+		return ""
+	}
+	for _, a := range stemAlternations {
+		if !strings.HasSuffix(stem, a.from) {
+			continue
+		}
+		alt := stem[:len(stem)-len(a.from)] + a.to
+		if ix.terms[alt] != nil || ix.lex.expands[alt] {
+			return alt
+		}
+	}
+	return ""
+}
+
+// relativeDamp is how much less a word counts when it is read as a
+// relative of a known one.
+const relativeDamp = 0.3
+
+// relative returns a known stem of the same word family as an unknown
+// one, where one stem begins the other and they share at least
+// familyLen letters: "накоп" (накопил) and "накоплен" (накопленные).
+// The shortest such stem wins; "" when there is none.
+func (ix *Index) relative(stem string) string {
+	rs := []rune(stem)
+	if len(rs) < familyLen {
+		return ""
+	}
+	for n := len(rs) - 1; n >= familyLen; n-- {
+		if p := string(rs[:n]); ix.terms[p] != nil {
+			return p
+		}
+	}
+	i := sort.SearchStrings(ix.stems, stem)
+	best := ""
+	for ; i < len(ix.stems) && strings.HasPrefix(ix.stems[i], stem); i++ {
+		if best == "" || len(ix.stems[i]) < len(best) {
+			best = ix.stems[i]
+		}
+	}
+	return best
 }
 
 // split tries to read a word as two known words typed without a space.
@@ -220,24 +270,37 @@ func (ix *Index) english(stream []tok) []tok {
 		for k := range run {
 			run[k] = stream[i+k]
 			run[k].stem = textnorm.StemEN(run[k].surf)
+			run[k].stop = textnorm.IsStopEN(run[k].surf)
 		}
+		used := make([]bool, len(run))
 		for k := 0; k < len(run); k++ {
-			if p := ix.lex.english.match(run, k, stemKey); p != nil {
+			if used[k] {
+				continue
+			}
+			if p, at := ix.lex.english.matchLoose(run, k, stemKey); p != nil {
+				for _, j := range at {
+					used[j] = true
+				}
 				for _, o := range p.out {
 					o.sent = t.sent
 					out = append(out, o)
 				}
-				k += len(p.seq) - 1
 				continue
 			}
 			w := run[k]
 			w.stem = w.surf
 			switch {
-			case textnorm.IsStopEN(w.surf) || len(w.surf) < 2:
+			case textnorm.IsStopEN(w.surf) || len(w.surf) < 2 || ix.lex.enCommon[w.surf]:
 				w.stop = true
 			case ix.terms[w.surf] != nil:
 				// A Latin term the articles use: VPN, HR.
 			default:
+				// A Russian term in Latin letters inside English: "2-NDFL",
+				// "DMS", "STD-R".
+				if v, conf := ix.voc.translit(w.surf); v != nil && conf == 1 && !v.stop {
+					w = tok{surf: v.surf, stem: v.stem, script: textnorm.Cyrillic, sent: w.sent}
+					break
+				}
 				w.stem = "en:" + w.surf
 			}
 			out = append(out, w)
@@ -352,7 +415,7 @@ func (ix *Index) smallTalk(stream []tok) SmallTalk {
 		}
 		return TalkNone
 	}
-	for _, k := range []SmallTalk{TalkWho, TalkJoke, TalkHowAreYou, TalkLove, TalkAbuse, TalkThanks, TalkBye, TalkGreeting, TalkAck} {
+	for _, k := range []SmallTalk{TalkWho, TalkJoke, TalkHowAreYou, TalkLove, TalkAbuse, TalkElsewhere, TalkThanks, TalkBye, TalkGreeting, TalkAck} {
 		if found[k] {
 			return k
 		}
@@ -362,7 +425,7 @@ func (ix *Index) smallTalk(stream []tok) SmallTalk {
 
 // sentenceWeights weighs each sentence: the question counts fully, the
 // story around it less, and more so the less the question itself says.
-func sentenceWeights(sents []string, stream []tok) []float64 {
+func (ix *Index) sentenceWeights(sents []string, stream []tok) []float64 {
 	w := make([]float64, max(len(sents), 1))
 	if len(sents) <= 1 {
 		for i := range w {
@@ -379,19 +442,22 @@ func sentenceWeights(sents []string, stream []tok) []float64 {
 	if !anyQ {
 		isQ[len(sents)-1] = true
 	}
-	content := 0
+	// How much the question itself says: the idf mass of its words of
+	// substance. "Где это проверить?" says nearly nothing, and then the
+	// story before it tells what the message is about.
+	var mass float64
 	for _, t := range stream {
-		if isQ[t.sent] && !t.stop && !t.covered && !lightStems[t.stem] {
-			content++
+		if !isQ[t.sent] || t.stop || t.covered || ix.lex.lightWords[t.surf] {
+			continue
+		}
+		if ti := ix.terms[t.stem]; ti != nil {
+			mass += ti.idf
+		} else if t.script != textnorm.Digits {
+			mass += ix.idfMax
 		}
 	}
-	ctx := contextWeight[0]
-	switch {
-	case content == 0:
-		ctx = contextWeight[2]
-	case content <= 2:
-		ctx = contextWeight[1]
-	}
+	lo, hi := questionMass[0], questionMass[1]
+	ctx := contextWeight[1] - (contextWeight[1]-contextWeight[0])*min(max((mass-lo)/(hi-lo), 0), 1)
 	for i := range w {
 		w[i] = ctx
 		if isQ[i] {

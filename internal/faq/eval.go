@@ -198,26 +198,33 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "latency         median %s, p99 %s\n", r.Median.Round(time.Microsecond), r.P99.Round(time.Microsecond))
 }
 
-// WrongPenalty is what a wrong answer costs when a threshold is chosen,
-// against one right answer or one right refusal. A wrong answer is worse
-// than an honest "I don't know": the employee acts on it.
-const WrongPenalty = 1.0
+// MaxWrong is the share of wrong answers a threshold may allow on the
+// labelled messages it is chosen on. A wrong answer is worse than an
+// honest "I don't know": the employee acts on it. Messages the engine was
+// not tuned on are answered wrongly more often, so the cap sits below the
+// 5 % a company should tolerate.
+const MaxWrong = 0.03
 
-// BestThreshold picks the confidence threshold that maximises the overall
-// correct rate less WrongPenalty times the wrong-answer rate on outs. Among
-// equals it takes the highest, which answers least wrongly, and it sits
-// halfway between two messages' confidences rather than on one.
+// BestThreshold picks the confidence threshold with the highest overall
+// correct rate among those whose wrong-answer rate stays within MaxWrong
+// (when none does, the one with the fewest wrong answers). Among equals it
+// takes the highest, which answers least wrongly, and it sits halfway
+// between two messages' confidences rather than on one.
 func BestThreshold(outs []Outcome) float64 {
 	cands := []float64{0, 1.000001}
 	for i := range outs {
 		cands = append(cands, outs[i].Result.Confidence)
 	}
 	sort.Float64s(cands)
-	best, bestScore := len(cands)-1, math.Inf(-1)
+	best := len(cands) - 1
+	bestCorrect, bestWrong := math.Inf(-1), math.Inf(1)
 	for i, t := range cands {
 		r := Summarize(outs, t)
-		if s := r.Correct - WrongPenalty*r.Wrong; s >= bestScore {
-			best, bestScore = i, s
+		switch {
+		case r.Wrong <= MaxWrong && (bestWrong > MaxWrong || r.Correct >= bestCorrect):
+			best, bestCorrect, bestWrong = i, r.Correct, r.Wrong
+		case r.Wrong > MaxWrong && bestWrong > MaxWrong && r.Wrong <= bestWrong:
+			best, bestCorrect, bestWrong = i, r.Correct, r.Wrong
 		}
 	}
 	if best == 0 {

@@ -11,9 +11,9 @@ import (
 // correct rate drops more than two points below committedCorrect; raise
 // the figures when the engine gets better.
 const (
-	committedCorrect = 0.851
+	committedCorrect = 0.846
 	committedWrong   = 0.037
-	committedTop1    = 0.895
+	committedTop1    = 0.905
 )
 
 func TestEval_DevDoesNotSlide(t *testing.T) {
@@ -29,7 +29,7 @@ func TestEval_DevDoesNotSlide(t *testing.T) {
 		t.Errorf("top-1 = %.1f %%, committed %.1f %%", 100*r.Top1, 100*committedTop1)
 	}
 	for _, k := range r.Kinds {
-		if !k.Null && k.Kind != "long" && k.Rate < 0.70 {
+		if !k.Null && k.Rate < 0.70 {
 			t.Errorf("%s: top-1 %.1f %%, want at least 70 %%", k.Kind, 100*k.Rate)
 		}
 	}

@@ -29,7 +29,12 @@ func mustTestIndex(t testing.TB) *Index {
 
 func mustDev(t testing.TB) []Labelled {
 	t.Helper()
-	f, err := os.Open("testdata/dev.jsonl")
+	return mustLabelled(t, "testdata/dev.jsonl")
+}
+
+func mustLabelled(t testing.TB, path string) []Labelled {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

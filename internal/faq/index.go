@@ -53,7 +53,8 @@ type Index struct {
 	units    []unit
 	docLen   [][nFields]float32
 	avgLen   [nFields]float64
-	idfMax   float64 // the idf of a term no article has
+	idfMax   float64  // the idf of a term no article has
+	stems    []string // every term, sorted, for finding a word's relatives
 	voc      *vocabulary
 }
 
@@ -145,11 +146,35 @@ func Build(articles []Article) (*Index, error) {
 			ix.avgLen[f] = 1
 		}
 	}
-	for _, ti := range ix.terms {
+	// A word's rarity is judged by its family: "увольнялся" is as common
+	// as "увольнение" even when only one article says it that way, or a
+	// chance spelling would outweigh the words that matter.
+	family := map[string]map[int32]bool{}
+	for stem, ti := range ix.terms {
+		k := familyKey(stem)
+		if k == "" {
+			continue
+		}
+		if family[k] == nil {
+			family[k] = map[int32]bool{}
+		}
+		for _, p := range ti.post {
+			family[k][p.doc] = true
+		}
+	}
+	for stem, ti := range ix.terms {
 		df := float64(len(ti.post))
+		if k := familyKey(stem); k != "" {
+			df = max(df, familyShare*float64(len(family[k])))
+		}
 		ti.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	ix.idfMax = math.Log(1 + (n+0.5)/0.5)
+	ix.stems = make([]string, 0, len(ix.terms))
+	for stem := range ix.terms {
+		ix.stems = append(ix.stems, stem)
+	}
+	sort.Strings(ix.stems)
 	// Units: each keeps its distinct terms, weighted by idf.
 	ix.units = make([]unit, len(units))
 	for u, ut := range units {
@@ -202,5 +227,20 @@ func (ix *Index) knownStem(stem string) bool {
 	if _, ok := ix.terms[stem]; ok {
 		return true
 	}
-	return ix.lex.expands[stem]
+	return ix.lex.expands[stem] || ix.lex.light[stem]
 }
+
+// familyKey is what stems of one word family share: their first
+// familyLen letters, for Russian stems long enough to have them.
+func familyKey(stem string) string {
+	rs := []rune(stem)
+	if len(rs) < familyLen || textnorm.ScriptOf(rs[0]) != textnorm.Cyrillic {
+		return ""
+	}
+	return string(rs[:familyLen])
+}
+
+var (
+	familyLen   = 5
+	familyShare = 1.0
+)

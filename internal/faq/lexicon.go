@@ -59,6 +59,40 @@ func (pt phraseTable) match(toks []tok, i int, key func(tok) string) *phrase {
 	return nil
 }
 
+// maxGap is how many little words may stand between the words of a
+// multi-word synonym: "задерживаться и после работы" still says
+// "задерживаться после работы".
+const maxGap = 2
+
+// matchLoose is match for synonyms: the phrase's words must come in order
+// within one sentence, but up to maxGap stop words may stand between
+// them in all. It returns the positions of the matched words.
+func (pt phraseTable) matchLoose(toks []tok, i int, key func(tok) string) (*phrase, []int) {
+	ps := pt[key(toks[i])]
+	for k := range ps {
+		p := &ps[k]
+		at := []int{i}
+		gap := 0
+		j := i + 1
+		for _, s := range p.seq[1:] {
+			for j < len(toks) && toks[j].sent == toks[i].sent && key(toks[j]) != s && toks[j].stop && gap < maxGap {
+				j++
+				gap++
+			}
+			if j >= len(toks) || toks[j].sent != toks[i].sent || key(toks[j]) != s {
+				at = nil
+				break
+			}
+			at = append(at, j)
+			j++
+		}
+		if at != nil {
+			return p, at
+		}
+	}
+	return nil, nil
+}
+
 // lexicon is the language knowledge shared by every knowledge base:
 // Russian HR synonyms, the English glossary, small talk.
 type lexicon struct {
@@ -70,9 +104,19 @@ type lexicon struct {
 	// message from Russian in Latin letters.
 	enWords map[string]bool
 
+	// enCommon are everyday English words (common_en.txt): they tell an
+	// English message apart, and say nothing about its topic.
+	enCommon map[string]bool
+
 	// ruWords are the Russian words the lexicon itself knows, with the
 	// stems they stand for; typo correction may land on them.
 	ruWords map[string]string
+
+	// light holds the stems of everyday words (common_ru.txt): known,
+	// but saying little about the question.
+	light map[string]bool
+	// lightWords are those words as written.
+	lightWords map[string]bool
 
 	// expands holds stems that a synonym line turns into other stems, so
 	// they count as understood even when no article uses them.
@@ -97,8 +141,12 @@ func loadLexicon() (*lexicon, error) {
 		english:  phraseTable{},
 		small:    phraseTable{},
 		enWords:  map[string]bool{},
+		enCommon: map[string]bool{},
 		ruWords:  map[string]string{},
 		expands:  map[string]bool{},
+		light:    map[string]bool{},
+
+		lightWords: map[string]bool{},
 	}
 
 	err := eachLine("lexicon/synonyms_ru.txt", func(line string) error {
@@ -144,9 +192,23 @@ func loadLexicon() (*lexicon, error) {
 		return nil, err
 	}
 
+	err = eachLine("lexicon/common_ru.txt", func(line string) error {
+		for _, t := range l.ruTokens(line) {
+			if t.script == textnorm.Cyrillic && !t.stop {
+				l.light[t.stem] = true
+				l.lightWords[t.surf] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	err = eachLine("lexicon/common_en.txt", func(line string) error {
 		for _, w := range strings.Fields(textnorm.Fold(line)) {
 			l.enWords[w] = true
+			l.enCommon[w] = true
 		}
 		return nil
 	})

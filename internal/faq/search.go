@@ -146,8 +146,8 @@ type docScore struct {
 
 // Weights of the two scores in the ranking.
 var (
-	weightBM25   = 0.5
-	weightCosine = 0.5
+	weightBM25   = 0.75
+	weightCosine = 0.25
 )
 
 func (ix *Index) score(q *query) []docScore {

@@ -16,6 +16,7 @@ const (
 	TalkLove      SmallTalk = "love"
 	TalkAck       SmallTalk = "ack"
 	TalkAbuse     SmallTalk = "abuse"
+	TalkElsewhere SmallTalk = "elsewhere" // weather, news, the time: not the bot's business
 )
 
 // smallTalkPhrases are matched on stems over the whole message; a message
@@ -54,6 +55,11 @@ var smallTalkPhrases = map[SmallTalk][]string{
 		"ок", "окей", "ok", "okay", "ладно", "понятно", "ясно", "хорошо", "отлично", "супер", "класс",
 		"угу", "ага", "да", "нет", "понял", "поняла", "принято", "got it", "fine", "cool", "great",
 	},
+	TalkElsewhere: {
+		"погода", "какая погода", "погода завтра", "прогноз погоды", "курс доллара", "курс валют", "курс евро",
+		"который час", "сколько времени", "новости", "что по новостям", "кто выиграл", "что посмотреть",
+		"посоветуй фильм", "посоветуй книгу", "что приготовить", "weather", "what time is it", "news",
+	},
 	TalkAbuse: {
 		"дурак", "тупой", "глупый", "бесполезный", "idiot", "stupid", "useless",
 	},
@@ -63,7 +69,7 @@ var smallTalkPhrases = map[SmallTalk][]string{
 // a question: "ну привет", "спасибо тебе большое".
 var smallTalkFiller = map[string]bool{
 	"тебе": true, "тебя": true, "ты": true, "вам": true, "вас": true, "большое": true, "бот": true,
-	"ну": true, "умеешь": true, "можешь": true, "очень": true, "you": true, "bot": true, "so": true,
+	"ну": true, "умеешь": true, "можешь": true, "какая": true, "какой": true, "завтра": true, "сегодня": true, "сейчас": true, "на": true, "очень": true, "you": true, "bot": true, "so": true,
 	"much": true, "very": true, "a": true, "again": true, "еще": true, "раз": true, "all": true,
 }
 
@@ -84,8 +90,10 @@ var smallTalkReplies = map[SmallTalk][2]string{
 		"Шутить я только учусь, а вот про отпуск или справку расскажу всерьёз. Спрашивайте!",
 		"I am still learning to joke, but I can tell you about leave or certificates quite seriously. Ask away!",
 	},
-	TalkLove:  {"Спасибо, очень приятно! Чем ещё помочь?", "Thank you, that is kind! How else can I help?"},
-	TalkAck:   {"Хорошо! Если будут вопросы — пишите.", "All right! Write if you have questions."},
+	TalkLove: {"Спасибо, очень приятно! Чем ещё помочь?", "Thank you, that is kind! How else can I help?"},
+	TalkAck:  {"Хорошо! Если будут вопросы — пишите.", "All right! Write if you have questions."},
+	TalkElsewhere: {"С этим я не помогу: я отвечаю на рабочие вопросы — отпуск, зарплата, справки, больничные, командировки. Спросите меня о них.",
+		"I can't help with that: I answer work questions — leave, pay, certificates, sick leave, business trips. Ask me about those."},
 	TalkAbuse: {"Жаль, что не получилось помочь. Попробуйте сформулировать вопрос иначе или напишите в HR.", "Sorry I could not help. Try asking differently or write to HR."},
 }
 

@@ -70,26 +70,22 @@ func wordTok(surf string, sc textnorm.Script) tok {
 // phrase are added at the end, and the phrase's own words are marked
 // covered, so a variant no article uses does not count as unknown.
 func (l *lexicon) expand(toks []tok) []tok {
-	out := make([]tok, 0, len(toks)+4)
+	out := make([]tok, len(toks), len(toks)+4)
+	copy(out, toks)
 	var extra []tok
-	for i := 0; i < len(toks); i++ {
-		out = append(out, toks[i])
-		if toks[i].stop && len(l.synonyms[toks[i].stem]) == 0 {
+	for i := 0; i < len(out); i++ {
+		if out[i].covered || (out[i].stop && len(l.synonyms[out[i].stem]) == 0) {
 			continue
 		}
-		p := l.synonyms.match(toks, i, stemKey)
+		p, at := l.synonyms.matchLoose(out, i, stemKey)
 		if p == nil {
 			continue
 		}
-		for j := range p.seq {
-			if j > 0 {
-				i++
-				out = append(out, toks[i])
-			}
-			out[len(out)-1].covered = true
+		for _, j := range at {
+			out[j].covered = true
 		}
 		for _, o := range p.out {
-			o.sent = toks[i].sent
+			o.sent = out[i].sent
 			extra = append(extra, o)
 		}
 	}

@@ -2,6 +2,7 @@ package faq
 
 import (
 	"math/bits"
+	"strings"
 
 	"github.com/staffbot/staffbot/internal/faq/textnorm"
 )
@@ -111,7 +112,7 @@ func (v *vocabulary) nearest(surf string) (*vocWord, int) {
 	)
 	for n := len(rs) - budget/2; n <= len(rs)+budget/2; n++ {
 		for _, w := range v.byLen[n] {
-			if bits.OnesCount64(sig&^w.grams) > 2*budget {
+			if bits.OnesCount64(sig&^w.grams) > 2*budget || !sameStart(rs, w.runes) || (len(rs) <= 5 && n < len(rs)) {
 				continue
 			}
 			d := textnorm.Distance(rs, w.runes, min(budget, bestDist))
@@ -173,4 +174,22 @@ var stopWordsForKeys = []string{
 	"их", "чем", "без", "кто", "этот", "какой", "мой", "куда", "зачем", "можно", "при", "об", "после",
 	"над", "через", "про", "перед", "нужно", "почему", "сколько", "это", "ко", "мои", "моя", "моё",
 	"чтобы", "под", "какие", "каких", "какая", "свой", "нам", "вам", "им", "вот",
+}
+
+// A short word is not read as a shorter one: one letter too many is
+// rarer than one missing, and "бланк" is a word, not a misspelt "банк".
+
+// sameStart reports whether a misspelling may stand for a word: people
+// rarely get the first letter of a short word wrong, unless it is a vowel
+// they hear as another ("атпуск"). Without this, real words nobody listed
+// turn into listed ones: "погода" into "года", "бросить" into "сбросить".
+func sameStart(typed, word []rune) bool {
+	if len(typed) >= 8 || typed[0] == word[0] {
+		return true
+	}
+	return isVowelRU(typed[0]) && isVowelRU(word[0])
+}
+
+func isVowelRU(r rune) bool {
+	return strings.ContainsRune("аеиоуыэюя", r)
 }

@@ -43,6 +43,11 @@ var (
 	// ErrProtocol: the system answered something this connector cannot
 	// read (not JSON, a missing field, a bad date).
 	ErrProtocol = errors.New("unexpected answer")
+
+	// ErrTooManyMissing: a sync would leave more of the employees the
+	// system listed before missing at once than the connector's policy
+	// allows, as a list cut short would; nothing was changed.
+	ErrTooManyMissing = errors.New("too many employees missing from the list")
 )
 
 // Kind names the type of accounting system a connector talks to.

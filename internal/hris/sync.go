@@ -29,7 +29,18 @@ const (
 	ChangeRevoked  ChangeKind = "revoked"  // a dismissal date was set: bot access ends on it
 	ChangeRestored ChangeKind = "restored" // the dismissal date was removed
 	ChangeSkipped  ChangeKind = "skipped"  // listed, but nothing was written
+	ChangeMissing  ChangeKind = "missing"  // listed before, not this time; kept for now
 )
+
+// Reasons of changes for employees the system stopped listing.
+const (
+	ReasonNotListed = "not_listed" // revoked: missing from DismissAfter syncs in a row
+)
+
+// guardMinimum is the fewest missing employees that can trip the
+// truncated-list check: in a small company one or two people leaving is a
+// large share.
+const guardMinimum = 3
 
 // Change is one line of a sync's summary. It carries the personnel number
 // and field names only, never values.
@@ -58,18 +69,44 @@ type Syncer struct {
 	RetryBase time.Duration
 }
 
+// SyncOptions change one sync.
+type SyncOptions struct {
+	// AcceptMissing applies the sync even when more employees are missing
+	// from the list than the connector's policy allows at once: HR has
+	// checked that the list is complete.
+	AcceptMissing bool
+}
+
 // Sync reads the whole staff list from conn and applies it in one
 // transaction, recording the run: new employees are created, changed ones
 // updated, dismissed, deleted or archived ones get a dismissal date so
-// that their bot access ends. Employees the system no longer lists are
-// counted as missing and left alone.
+// that their bot access ends.
+//
+// Every sync is a full one: the connector reads the whole list or fails.
+// An employee the system listed before and not this time is marked
+// missing; after c.Policy.DismissAfter syncs in a row without them they
+// are dismissed today (0: only when HR confirms, DismissUnlisted), and a
+// sync that lists them again clears the mark. Employees the system never
+// listed (from a staff file, or entered by hand) are left alone. Each of
+// these steps is in the audit log.
 //
 // Nothing is written when the read fails (timeout, 5xx, 404 "not
-// published", bad login) or comes back empty while the company has
-// employees; the failure is recorded as a run HR can see, and the next
-// scheduled attempt is moved closer with back-off when it may pass by
-// itself. Running Sync again with the same data changes nothing.
+// published", bad login), comes back empty while the company has
+// employees, or would leave more than c.Policy.MaxMissingPercent of the
+// working employees the system listed before missing at once (unless
+// opts.AcceptMissing); the failure is recorded as a run HR can see, and
+// the next scheduled attempt is moved closer with back-off when it may
+// pass by itself. Running Sync again with the same data changes nothing
+// but the missing counts.
 func (s *Syncer) Sync(ctx context.Context, co *staffbot.Company, c *store.Connector, conn Connector, trigger string) (*Result, error) {
+	return s.SyncWith(ctx, co, c, conn, trigger, SyncOptions{})
+}
+
+// SyncWith is Sync with options.
+func (s *Syncer) SyncWith(ctx context.Context, co *staffbot.Company, c *store.Connector, conn Connector, trigger string, opts SyncOptions) (*Result, error) {
+	if _, ok := staffbot.ActorFrom(ctx); !ok {
+		ctx = staffbot.WithActor(ctx, staffbot.Actor{Kind: staffbot.ActorSystem, ID: "sync"})
+	}
 	started := s.clock().Now()
 	run := &store.ConnectorRun{CompanyID: co.ID, ConnectorID: c.ID, TriggeredBy: trigger, StartedAt: started}
 	res := &Result{Run: run}
@@ -83,17 +120,20 @@ func (s *Syncer) Sync(ctx context.Context, co *staffbot.Company, c *store.Connec
 	now := s.clock().Now()
 	today := staffbot.DateOf(now.In(co.Location()))
 	ReportProgress(ctx, "write", 0, len(people))
-	plan := func(existing []*staffbot.Employee) ([]store.EmployeeImport, error) {
+	plan := func(existing []*staffbot.Employee, listings map[staffbot.EmployeeID]*store.Listing) (*store.SyncWrites, error) {
 		if len(people) == 0 && len(existing) > 0 {
 			return nil, &Error{Kind: ErrProtocol, Op: "list employees",
 				Cause: fmt.Sprintf("the system listed no employees while staffbot has %d; nothing changed", len(existing))}
 		}
 		pl := planSync(existing, people, today)
+		if err := planMissing(&pl, existing, listings, c.Policy, today, opts.AcceptMissing); err != nil {
+			return nil, err
+		}
 		res.Changes = pl.changes
 		countChanges(run, pl)
 		run.Status = store.ConnectorRunOK
 		run.FinishedAt = s.clock().Now()
-		return pl.writes, nil
+		return &store.SyncWrites{Employees: pl.writes, Listed: pl.listed, Unlisted: pl.unlisted}, nil
 	}
 	next := store.ConnectorSchedule{NextSyncAt: after(now, c.SyncEvery)}
 	if err := s.Store.SyncEmployees(ctx, co.ID, plan, run, next, now); err != nil {
@@ -184,6 +224,8 @@ type syncPlan struct {
 	changes   []Change // one per written or skipped record
 	unchanged int      // listed and already up to date
 	missing   int      // in staffbot, not listed by the system
+	listed    []string // listed by the system and kept in staffbot
+	unlisted  []store.Unlisted
 }
 
 // planSync compares the system's records with staffbot's employees and
@@ -236,6 +278,7 @@ func planSync(existing []*staffbot.Employee, people []Person, today staffbot.Dat
 	}
 
 	var writes []store.EmployeeImport
+	var listed []string
 	unchanged := 0
 	for _, n := range order {
 		p := chosen[n]
@@ -245,6 +288,7 @@ func planSync(existing []*staffbot.Employee, people []Person, today staffbot.Dat
 				skip(n, reason)
 				continue
 			}
+			listed = append(listed, n)
 			e := staffbot.Employee{PersonnelNumber: n}
 			apply(&e, p, today)
 			w := store.EmployeeImport{Employee: e}
@@ -256,6 +300,7 @@ func planSync(existing []*staffbot.Employee, people []Person, today staffbot.Dat
 			continue
 		}
 
+		listed = append(listed, n)
 		e := *old
 		apply(&e, p, today)
 		w := store.EmployeeImport{Employee: e}
@@ -295,7 +340,73 @@ func planSync(existing []*staffbot.Employee, people []Person, today staffbot.Dat
 			missing++
 		}
 	}
-	return syncPlan{writes: writes, changes: changes, unchanged: unchanged, missing: missing}
+	return syncPlan{writes: writes, changes: changes, unchanged: unchanged, missing: missing, listed: listed}
+}
+
+// planMissing adds to pl what happens to the employees the system listed
+// before and not this time: the working ones are marked missing one more
+// sync, and dismissed today once missing from p.DismissAfter syncs in a
+// row. It fails with ErrTooManyMissing, changing nothing, when more than
+// p.MaxMissingPercent of the working employees listed before would be
+// missing at once, unless accept.
+func planMissing(pl *syncPlan, existing []*staffbot.Employee, listings map[staffbot.EmployeeID]*store.Listing,
+	p store.ConnectorPolicy, today staffbot.Date, accept bool) error {
+	listed := make(map[string]bool, len(pl.listed))
+	for _, n := range pl.listed {
+		listed[n] = true
+	}
+	numberOf := make(map[staffbot.EmployeeID]string, len(existing))
+	for _, e := range existing {
+		numberOf[e.ID] = e.PersonnelNumber
+	}
+	var gone []*staffbot.Employee
+	tracked, fresh := 0, 0
+	for _, e := range existing {
+		l := listings[e.ID]
+		if l == nil || !e.Active(today) {
+			continue // never listed by the system, or no longer working
+		}
+		tracked++
+		if !listed[e.PersonnelNumber] {
+			gone = append(gone, e)
+			if l.MissingRuns == 0 {
+				fresh++ // listed last time
+			}
+		}
+	}
+	// Only those who went missing in this sync count: once accepted, the
+	// ones missing before go their way to dismissal.
+	if !accept && fresh >= guardMinimum && p.MaxMissingPercent < 100 && fresh*100 > tracked*p.MaxMissingPercent {
+		return &Error{Kind: ErrTooManyMissing, Op: "list employees",
+			Cause: fmt.Sprintf("%d of the %d working employees the system listed before are missing at once (%d%%, more than the %d%% allowed); "+
+				"nothing changed: check the system's list, then sync with --accept-missing if it is right",
+				fresh, tracked, fresh*100/tracked, p.MaxMissingPercent)}
+	}
+	slices.SortFunc(gone, func(a, b *staffbot.Employee) int { return strings.Compare(a.PersonnelNumber, b.PersonnelNumber) })
+	for _, e := range gone {
+		u := store.Unlisted{EmployeeID: e.ID, Runs: listings[e.ID].MissingRuns + 1}
+		if p.DismissAfter > 0 && u.Runs >= p.DismissAfter {
+			d := *e
+			day := today
+			d.DismissedOn = &day
+			w := store.EmployeeImport{Employee: d}
+			if e.ManagerID != nil {
+				w.ManagerNumber = numberOf[*e.ManagerID]
+			}
+			if e.MentorID != nil {
+				w.MentorNumber = numberOf[*e.MentorID]
+			}
+			pl.writes = append(pl.writes, w)
+			u.Dismissed, u.After = true, p.DismissAfter
+			pl.changes = append(pl.changes, Change{PersonnelNumber: e.PersonnelNumber, Kind: ChangeRevoked,
+				Fields: []string{"dismissed_on"}, Reason: ReasonNotListed})
+		} else {
+			pl.changes = append(pl.changes, Change{PersonnelNumber: e.PersonnelNumber, Kind: ChangeMissing,
+				Reason: fmt.Sprintf("not listed in %d sync(s)", u.Runs)})
+		}
+		pl.unlisted = append(pl.unlisted, u)
+	}
+	return nil
 }
 
 // createReason says why a record not yet in staffbot is not created, or
@@ -438,7 +549,7 @@ func normalizeEmail(s string) string {
 
 // SortChanges orders changes by kind, then personnel number, for printing.
 func SortChanges(cs []Change) {
-	rank := map[ChangeKind]int{ChangeCreated: 0, ChangeUpdated: 1, ChangeRestored: 2, ChangeRevoked: 3, ChangeSkipped: 4}
+	rank := map[ChangeKind]int{ChangeCreated: 0, ChangeUpdated: 1, ChangeRestored: 2, ChangeRevoked: 3, ChangeMissing: 4, ChangeSkipped: 5}
 	slices.SortStableFunc(cs, func(a, b Change) int {
 		if d := rank[a.Kind] - rank[b.Kind]; d != 0 {
 			return d

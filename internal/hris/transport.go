@@ -69,6 +69,8 @@ func KindName(err error) string {
 		return "unsupported"
 	case errors.Is(err, ErrProtocol):
 		return "protocol"
+	case errors.Is(err, ErrTooManyMissing):
+		return "too_many_missing"
 	}
 	return "other"
 }

@@ -35,6 +35,10 @@ type Digest struct {
 	// those of them past their legal deadline.
 	TicketsOpened, TicketsResolved int64
 	RequestsOpen, RequestsOverdue  int64
+
+	// ReviewDue counts the knowledge-base articles whose review date has
+	// come by the day the digest is made.
+	ReviewDue int64
 }
 
 // LastWeek returns the Monday of the week before the one holding today.
@@ -119,13 +123,21 @@ func (b *Builder) Digest(ctx context.Context, co *staffbot.Company, scenario str
 	if d.RequestsOpen, d.RequestsOverdue, err = b.Store.ServiceQueueCounts(ctx, co.ID, store.EmployeeScope{}, now); err != nil {
 		return nil, err
 	}
+
+	today := staffbot.DateOf(now.In(loc))
+	due, err := b.Store.FindKBArticles(ctx, co.ID, store.KBFilter{DueBy: &today})
+	if err != nil {
+		return nil, err
+	}
+	d.ReviewDue = int64(len(due))
 	return d, nil
 }
 
 // NeedsAttention reports whether anything in the digest asks HR to act.
 func (d *Digest) NeedsAttention() bool {
 	o := d.Onboarding
-	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0 || d.RequestsOverdue > 0
+	return o.Stuck > 0 || o.OverdueTasks > 0 || o.NotJoined > 0 || d.Unanswered > 0 || d.ReviewDue > 0 ||
+		d.RequestsOverdue > 0
 }
 
 // Subject is the digest's e-mail subject.
@@ -178,6 +190,9 @@ func (d *Digest) Text(lang locale.Lang, link string) string {
 		}
 		if d.Unanswered > 0 {
 			line("digest.unanswered", d.Unanswered)
+		}
+		if d.ReviewDue > 0 {
+			line("digest.review_due", d.ReviewDue)
 		}
 		if d.RequestsOverdue > 0 {
 			line("digest.requests_overdue", d.RequestsOverdue)

@@ -137,6 +137,7 @@ var texts = map[string][2]string{
 	"digest.tasks":            {"• задач руководителей и наставников просрочено: %d", "• overdue manager and mentor tasks: %d"},
 	"digest.not_joined":       {"• приглашены, но не подключились за 7 дней: %d", "• invited but not joined within 7 days: %d"},
 	"digest.unanswered":       {"• вопросов без ответа: %d — добавьте статьи в базу знаний", "• unanswered questions: %d; add articles to the knowledge base"},
+	"digest.review_due":       {"• статей пора проверить: %d — они в кабинете, раздел «База знаний»", "• articles due for review: %d; see the cabinet's knowledge base"},
 	"digest.tickets":          {"Обращения в HR: открыто %d, решено %d", "Tickets to HR: opened %d, resolved %d"},
 	"digest.requests":         {"Заявок сотрудников у HR сейчас: %d", "Employees' requests with HR now: %d"},
 	"digest.requests_overdue": {"• заявок с истёкшим сроком выдачи (ст. 62 ТК РФ): %d", "• requests past their legal deadline (Labour Code art. 62): %d"},

@@ -15,11 +15,22 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/audit"
+	"github.com/staffbot/staffbot/internal/auth"
 	"github.com/staffbot/staffbot/internal/locale"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
-// Outcomes of a visit, as recorded in securelink_opens.
+// The audit log's names for secure links: each visit is a "secure_link.open"
+// record whose after names the outcome; a new link is "secure_link.create".
+const (
+	AuditObject = "secure_link"
+	AuditOpen   = "secure_link.open"
+	AuditCreate = "secure_link.create"
+)
+
+// Outcomes of a visit, as recorded in securelink_opens and the audit log.
 const (
 	outcomePage        = "page"         // the page was shown
 	outcomeDownload    = "download"     // the file was served; one open spent
@@ -68,8 +79,8 @@ func pageLang(r *http.Request) locale.Lang {
 
 // allow spends a token of the client's bucket, answering 429 when none
 // is left.
-func (s *Service) allow(w http.ResponseWriter, r *http.Request, l *limiter, lang locale.Lang) bool {
-	ok, wait := l.take(limitKey(r), s.now())
+func (s *Service) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, lang locale.Lang) bool {
+	ok, wait := l.Allow(limitKey(r), s.now())
 	if ok {
 		return true
 	}
@@ -162,8 +173,22 @@ func (v *visit) close(ctx context.Context, state store.SecureLinkState, outcome 
 	return v.record(ctx, outcome)
 }
 
+// record writes the visit to the link's own list of visits and to the
+// company's hash-chained audit log, in the visit's transaction.
 func (v *visit) record(ctx context.Context, outcome string) error {
-	return v.tx.RecordSecureLinkOpen(ctx, v.link.CompanyID, v.link.ID, outcome, v.client, v.now)
+	l := v.link
+	if err := v.tx.RecordSecureLinkOpen(ctx, l.CompanyID, l.ID, outcome, v.client, v.now); err != nil {
+		return err
+	}
+	return audit.Record(ctx, v.tx, staffbot.AuditRecord{
+		CompanyID: l.CompanyID, At: v.now,
+		// Whoever holds the link; the record keeps their network only.
+		Actor:      staffbot.Actor{Kind: auth.ActorAnonymous, IP: v.client},
+		Action:     AuditOpen,
+		ObjectType: AuditObject, ObjectID: strconv.FormatInt(l.ID, 10),
+		SubjectID: &l.EmployeeID,
+		After:     audit.JSON(map[string]any{"outcome": outcome, "opens": l.Opens, "max_opens": l.MaxOpens}),
+	})
 }
 
 // handlePage shows the link: the file and a download button, or the form

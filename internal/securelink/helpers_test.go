@@ -3,6 +3,7 @@ package securelink_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +176,48 @@ func (f *fixture) outcomes(l *store.SecureLink) []string {
 		}
 	}
 	return out
+}
+
+// wantAudited checks that the company's audit log holds the link's
+// creation and one record per visit with the outcomes, about the employee,
+// from the visitor's network only, and that the chain still verifies.
+func (f *fixture) wantAudited(l *store.SecureLink, outcomes []string) {
+	f.t.Helper()
+	recs, err := f.st.FindAudit(f.t.Context(), l.CompanyID, store.AuditFilter{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	id := strconv.FormatInt(l.ID, 10)
+	var got []string
+	created := 0
+	for _, r := range recs {
+		if r.ObjectType != securelink.AuditObject || r.ObjectID != id {
+			continue
+		}
+		if r.SubjectID == nil || *r.SubjectID != l.EmployeeID {
+			f.t.Errorf("%s record is about %v, want employee %d", r.Action, r.SubjectID, l.EmployeeID)
+		}
+		switch r.Action {
+		case securelink.AuditCreate:
+			created++
+		case securelink.AuditOpen:
+			var after struct{ Outcome string }
+			if err := json.Unmarshal(r.After, &after); err != nil {
+				f.t.Fatalf("open record %s: %v", r.After, err)
+			}
+			got = append(got, after.Outcome)
+			if r.Actor.Kind != "anonymous" || r.Actor.IP != "127.0.0.0/24" {
+				f.t.Errorf("open record actor = %+v, want anonymous from 127.0.0.0/24", r.Actor)
+			}
+		}
+	}
+	if created != 1 || !slices.Equal(got, outcomes) {
+		f.t.Errorf("audit log: %d create record(s), visits %v; want 1 and %v", created, got, outcomes)
+	}
+	rep, err := f.st.VerifyAudit(f.t.Context(), l.CompanyID)
+	if err != nil || !rep.OK() {
+		f.t.Errorf("audit chain: %+v, %v", rep, err)
+	}
 }
 
 var codeRe = regexp.MustCompile(`\b(\d{6})\b`)

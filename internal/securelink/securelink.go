@@ -2,8 +2,9 @@
 // as temporary links to the company's own server instead of through a
 // messenger. A link works for a limited time and number of downloads and may
 // ask for a one-time code sent to the employee's chat. The file lies on disk
-// encrypted under a key of its own, which is sealed with the master key in
-// the database, and both go when the link expires or is used up.
+// encrypted under a key of its own, which is sealed in the database under
+// the company's data key, and both go when the link expires or is used up.
+// Every visit is recorded in the company's audit log.
 package securelink
 
 import (
@@ -11,13 +12,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/audit"
 	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/locale"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -82,8 +86,8 @@ type Service struct {
 	CleanupInterval time.Duration
 
 	once      sync.Once
-	pageLimit *limiter
-	formLimit *limiter
+	pageLimit *ratelimit.Limiter
+	formLimit *ratelimit.Limiter
 	style     string
 }
 
@@ -183,6 +187,18 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, companyID staffbot.C
 		ExpiresAt:   now.Add(opts.TTL),
 	}
 	if err := tx.CreateSecureLink(ctx, l); err != nil {
+		s.removeFile(ctx, storageName)
+		return "", err
+	}
+	// The file's name is the employee's business; the record says only
+	// what kind of file and on what terms. The actor is the context's.
+	err = audit.Record(ctx, tx, staffbot.AuditRecord{
+		CompanyID: companyID, At: now, Action: AuditCreate,
+		ObjectType: AuditObject, ObjectID: strconv.FormatInt(l.ID, 10), SubjectID: &l.EmployeeID,
+		After: audit.JSON(map[string]any{"content_type": l.ContentType, "size": l.Size, "max_opens": l.MaxOpens,
+			"expires_at": l.ExpiresAt.UTC().Format(time.RFC3339), "require_code": l.RequireCode}),
+	})
+	if err != nil {
 		s.removeFile(ctx, storageName)
 		return "", err
 	}

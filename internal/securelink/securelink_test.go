@@ -99,9 +99,11 @@ func TestService(t *testing.T) {
 			wantText(t, "page past the limit", page, "This link has already been used")
 
 			f.wantWiped(link, store.SecureLinkUsed)
-			if got, want := f.outcomes(f.link(f.co.ID, link)), []string{"page", "download", "download", "refused_used", "refused_used"}; !slices.Equal(got, want) {
+			want := []string{"page", "download", "download", "refused_used", "refused_used"}
+			if got := f.outcomes(f.link(f.co.ID, link)); !slices.Equal(got, want) {
 				t.Errorf("recorded visits %v, want %v", got, want)
 			}
+			f.wantAudited(f.link(f.co.ID, link), want)
 		})
 
 		t.Run("ConcurrentDownloadsSpendEachOpenOnce", func(t *testing.T) {
@@ -262,6 +264,11 @@ func TestService(t *testing.T) {
 			if files := f.files(); len(files) != 0 {
 				t.Errorf("files left after the lock: %v", files)
 			}
+			want := []string{"page", "code_sent"}
+			for range securelink.MaxCodeFailures - 1 {
+				want = append(want, "code_wrong")
+			}
+			f.wantAudited(f.link(f.co.ID, link), append(want, "locked", "refused_locked"))
 		})
 
 		t.Run("NewCodesWaitAndRunOut", func(t *testing.T) {
@@ -361,8 +368,10 @@ func TestService(t *testing.T) {
 			if strings.Contains(name, "Справка") || hash == token || strings.Contains(hash, token) {
 				t.Errorf("row keeps the file name or token in the clear: name %q hash %q", name, hash)
 			}
-			if !strings.HasPrefix(key, "v1:") {
-				t.Errorf("file key %q is not sealed", key)
+			// Both under the company's data key, which a company key
+			// rotation replaces, not directly under the master key.
+			if !strings.HasPrefix(key, "v2:") || !strings.HasPrefix(name, "v2:") {
+				t.Errorf("file key %.20q… and name %.20q… are not sealed with the company's data key", key, name)
 			}
 			// Tampering with the sealed file is caught, not served.
 			raw[len(raw)-1] ^= 1

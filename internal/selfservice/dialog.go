@@ -111,6 +111,13 @@ func (s *Service) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company
 	case keyMenu:
 		return true, s.sendMenu(ctx, c, cat, conn)
 	}
+	if s.FAQ != nil && !NamesOnly(text, key) {
+		svc := cat.Find(key)
+		button := channel.Button{Text: svc.Title.In(lang), Data: dataStart + key}
+		if handled, err := s.FAQ.AnswerIfSure(ctx, tx, co, emp, acct, in, button); err != nil || handled {
+			return handled, err
+		}
+	}
 	return true, s.start(ctx, c, cat, conn, key, text)
 }
 

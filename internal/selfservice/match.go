@@ -1,6 +1,7 @@
 package selfservice
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/russian"
+
+	"github.com/staffbot/staffbot/internal/faq/textnorm"
 )
 
 // A typed message names a service when every word of one of its synonyms
@@ -170,3 +173,64 @@ func containsAll(ws []word, stems []string) bool {
 	}
 	return true
 }
+
+// requestWords ask for something without saying what: "хочу", "дайте",
+// "покажи". With them a message still only names its service.
+var requestWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range words("хочу хотел бы нужна нужен нужно надо дайте дай выдайте покажи покажите пришлите " +
+		"заказать закажи получить узнать посмотреть оформить сделать взять запросить пожалуйста please want need get show order my") {
+		m[w.stem] = true
+	}
+	return m
+}()
+
+// NamesOnly reports whether a message says nothing but the names of the
+// service key and a request for it ("расчётка за март", "хочу справку
+// 2-НДФЛ", "сколько у меня отпуска"): every word of substance is a word of
+// one of its synonyms. A message with more in it ("сколько дней отпуска
+// положено?") may be a question about the rules, which the FAQ answers
+// better.
+func NamesOnly(text, key string) bool {
+	ws := words(text)
+	var vocab []string
+	named := false
+	for _, p := range defaultPhrases() {
+		if p.key != key {
+			continue
+		}
+		vocab = append(vocab, p.stems...)
+		named = named || containsAll(ws, p.stems)
+	}
+	if !named {
+		return false
+	}
+	for _, w := range ws {
+		if !filler(w) && !slices.ContainsFunc(vocab, func(s string) bool { return sameStem(w.stem, s) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// filler reports whether a word adds nothing to the name of a service.
+func filler(w word) bool {
+	return textnorm.IsStopRU(w.text) || textnorm.IsStopEN(w.text) || requestWords[w.stem] || isNumber(w.text) ||
+		monthStems[w.stem]
+}
+
+func isNumber(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// monthStems are months and years, which a request for a payslip or a
+// certificate often carries.
+var monthStems = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range words("январь январе января февраль феврале февраля март марте марта апрель апреле апреля май мае мая " +
+		"июнь июне июня июль июле июля август августе августа сентябрь сентябре сентября октябрь октябре октября " +
+		"ноябрь ноябре ноября декабрь декабре декабря год года году прошлый прошлом прошлого текущий этот этом") {
+		m[w.stem] = true
+	}
+	return m
+}()

@@ -71,3 +71,26 @@ func TestSameStem(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesOnly(t *testing.T) {
+	tests := []struct {
+		in, key string
+		want    bool
+	}{
+		{"сколько у меня отпуска", KeyVacationBalance, true},
+		{"Сколько дней отпуска осталось?", KeyVacationBalance, true},
+		{"остаток отпуска, пожалуйста", KeyVacationBalance, true},
+		{"расчётный листок за март 2026", KeyPayslip, true},
+		{"Расчетку за февраль пришлите", KeyPayslip, true},
+		{"хочу справку 2-НДФЛ", KeyIncomeCert, true},
+		{"сколько дней отпуска положено?", KeyVacationBalance, false},
+		{"как перенести отпуск на июль", KeyVacationBalance, false},
+		{"почему в расчётке две строки НДФЛ", KeyPayslip, false},
+		{"справка 2-НДФЛ", KeyPayslip, false},
+	}
+	for _, tt := range tests {
+		if got := NamesOnly(tt.in, tt.key); got != tt.want {
+			t.Errorf("NamesOnly(%q, %s) = %v, want %v", tt.in, tt.key, got, tt.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/channel"
 	"github.com/staffbot/staffbot/internal/hris"
 	"github.com/staffbot/staffbot/internal/securelink"
 	"github.com/staffbot/staffbot/internal/store"
@@ -55,6 +56,12 @@ type Service struct {
 	// HR.
 	BaseURL string
 
+	// FAQ, when set, may answer a typed message that names a service but
+	// asks more than for it ("сколько дней отпуска положено?" is about the
+	// rules, not about my balance): if it is sure of an article it sends
+	// it with a button that starts the service.
+	FAQ Answers
+
 	// PollInterval is how often Run looks for requests without being
 	// woken; Workers bounds fulfilments at once; Timeout bounds one
 	// fulfilment's calls to the accounting system. Zero takes the
@@ -72,6 +79,14 @@ type Service struct {
 
 	// backfilled is set once every request HR has has its deadline.
 	backfilled atomic.Bool
+}
+
+// Answers is the FAQ as the catalogue sees it.
+type Answers interface {
+	// AnswerIfSure answers the message with an article, adding the extra
+	// button under it, when it is sure of one; it reports whether it did.
+	AnswerIfSure(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		acct *staffbot.ChannelAccount, in channel.Incoming, extra channel.Button) (bool, error)
 }
 
 // wakeWindow is how long after a submission Wake still makes Run look:

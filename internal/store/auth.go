@@ -389,72 +389,137 @@ func (t *Tx) PruneSessions(ctx context.Context, companyID staffbot.CompanyID, no
 	return res.RowsAffected()
 }
 
-// LoginLock is the sign-in lock state of an account name.
-type LoginLock struct {
+// Scopes of the sign-in failure counters.
+const (
+	// ThrottlePair counts one account name from one client network.
+	ThrottlePair = "pair"
+	// ThrottleClient counts one client network over every account name.
+	ThrottleClient = "client"
+	// ThrottleAccount counts one account name from every network.
+	ThrottleAccount = "account"
+)
+
+// LoginSubject names a sign-in failure counter: the account name (the
+// lower-cased e-mail as typed) and the client network it counts, empty
+// where its scope does not use them.
+type LoginSubject struct {
+	Scope   string
+	Account string
+	Client  string
+}
+
+// LoginCounter is the count of one subject's failed sign-ins since
+// FirstAt, and the lock they brought, if any.
+type LoginCounter struct {
+	LoginSubject
 	Failures    int
+	FirstAt     time.Time
 	LockedUntil *time.Time
 }
 
-// LoginLockedUntil returns when the account's lock ends, or the zero time
-// when the account is not locked at now.
-func (s *Store) LoginLockedUntil(ctx context.Context, companyID staffbot.CompanyID, account string, now time.Time) (time.Time, error) {
-	var until sql.NullInt64
-	err := s.queryRow(ctx, "SELECT locked_until FROM login_failures WHERE company_id = ? AND account = ?",
-		companyID, account).Scan(&until)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return time.Time{}, nil
-	case err != nil:
-		return time.Time{}, err
-	case !until.Valid || fromMillis(until.Int64).Compare(now) <= 0:
-		return time.Time{}, nil
+// FindLoginCounters returns the company's counters of the subjects, those
+// that exist.
+func (s *Store) FindLoginCounters(ctx context.Context, companyID staffbot.CompanyID, subjects ...LoginSubject) ([]LoginCounter, error) {
+	var out []LoginCounter
+	for _, sub := range subjects {
+		c, err := scanLoginCounter(sub, s.queryRow(ctx, `SELECT failures, first_at, locked_until FROM login_throttle
+			WHERE company_id = ? AND scope = ? AND account = ? AND client = ?`, companyID, sub.Scope, sub.Account, sub.Client))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
-	return fromMillis(until.Int64), nil
+	return out, nil
 }
 
-// RecordLoginFailure counts a failed sign-in of the account. Failures
-// older than window start the count again; the limit-th failure inside the
-// window locks the account for lockFor. It returns the state after the
-// failure.
-func (t *Tx) RecordLoginFailure(ctx context.Context, companyID staffbot.CompanyID, account string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (LoginLock, error) {
-	_, err := t.exec(ctx, `INSERT INTO login_failures (company_id, account, failures, first_at) VALUES (?, ?, 0, ?)
-		ON CONFLICT (company_id, account) DO NOTHING`, companyID, account, millis(now))
-	if err != nil {
-		return LoginLock{}, err
-	}
+func scanLoginCounter(sub LoginSubject, row scanner) (LoginCounter, error) {
 	var (
-		failures int
-		first    int64
-		until    sql.NullInt64
+		first int64
+		until sql.NullInt64
 	)
-	err = t.queryRow(ctx, "SELECT failures, first_at, locked_until FROM login_failures WHERE company_id = ? AND account = ?"+
-		t.s.forUpdate(), companyID, account).Scan(&failures, &first, &until)
-	if err != nil {
-		return LoginLock{}, err
+	c := LoginCounter{LoginSubject: sub}
+	if err := row.Scan(&c.Failures, &first, &until); err != nil {
+		return LoginCounter{}, err
 	}
-
-	// A lock that has run out, or failures spread wider than the window,
-	// start a fresh count.
-	lockOver := until.Valid && fromMillis(until.Int64).Compare(now) <= 0
-	if lockOver || now.Sub(fromMillis(first)) > window {
-		failures, first, until = 0, millis(now), sql.NullInt64{}
-	}
-	failures++
-	if failures >= limit && !until.Valid {
-		until = sql.NullInt64{Int64: millis(now.Add(lockFor)), Valid: true}
-	}
-	_, err = t.exec(ctx, "UPDATE login_failures SET failures = ?, first_at = ?, locked_until = ? WHERE company_id = ? AND account = ?",
-		failures, first, until, companyID, account)
-	if err != nil {
-		return LoginLock{}, err
-	}
-	return LoginLock{Failures: failures, LockedUntil: fromNullMillis(until)}, nil
+	c.FirstAt, c.LockedUntil = fromMillis(first), fromNullMillis(until)
+	return c, nil
 }
 
-// ClearLoginFailures forgets the account's failures after a sign-in.
-func (t *Tx) ClearLoginFailures(ctx context.Context, companyID staffbot.CompanyID, account string) error {
-	_, err := t.exec(ctx, "DELETE FROM login_failures WHERE company_id = ? AND account = ?", companyID, account)
+// CountLoginFailure adds a failed sign-in to the subject's counter and
+// returns the counter after it. A counter whose lock has run out, or
+// whose first failure is older than window, starts again at one.
+func (t *Tx) CountLoginFailure(ctx context.Context, companyID staffbot.CompanyID, sub LoginSubject, now time.Time, window time.Duration) (LoginCounter, error) {
+	_, err := t.exec(ctx, `INSERT INTO login_throttle (company_id, scope, account, client, failures, first_at) VALUES (?, ?, ?, ?, 0, ?)
+		ON CONFLICT (company_id, scope, account, client) DO NOTHING`, companyID, sub.Scope, sub.Account, sub.Client, millis(now))
+	if err != nil {
+		return LoginCounter{}, err
+	}
+	c, err := scanLoginCounter(sub, t.queryRow(ctx, `SELECT failures, first_at, locked_until FROM login_throttle
+		WHERE company_id = ? AND scope = ? AND account = ? AND client = ?`+t.s.forUpdate(),
+		companyID, sub.Scope, sub.Account, sub.Client))
+	if err != nil {
+		return LoginCounter{}, err
+	}
+	lockOver := c.LockedUntil != nil && !c.LockedUntil.After(now)
+	if lockOver || now.Sub(c.FirstAt) > window {
+		c.Failures, c.FirstAt, c.LockedUntil = 0, fromMillis(millis(now)), nil
+	}
+	c.Failures++
+	_, err = t.exec(ctx, `UPDATE login_throttle SET failures = ?, first_at = ?, locked_until = ?
+		WHERE company_id = ? AND scope = ? AND account = ? AND client = ?`,
+		c.Failures, millis(c.FirstAt), nullMillis(c.LockedUntil), companyID, sub.Scope, sub.Account, sub.Client)
+	if err != nil {
+		return LoginCounter{}, err
+	}
+	return c, nil
+}
+
+// LockLogin locks the subject's sign-ins until the given time.
+func (t *Tx) LockLogin(ctx context.Context, companyID staffbot.CompanyID, sub LoginSubject, until time.Time) error {
+	_, err := t.exec(ctx, `UPDATE login_throttle SET locked_until = ?
+		WHERE company_id = ? AND scope = ? AND account = ? AND client = ?`,
+		millis(until), companyID, sub.Scope, sub.Account, sub.Client)
 	return err
+}
+
+// ClearLoginCounter forgets the subject's failures, after it signed in.
+func (t *Tx) ClearLoginCounter(ctx context.Context, companyID staffbot.CompanyID, sub LoginSubject) error {
+	_, err := t.exec(ctx, "DELETE FROM login_throttle WHERE company_id = ? AND scope = ? AND account = ? AND client = ?",
+		companyID, sub.Scope, sub.Account, sub.Client)
+	return err
+}
+
+// ClearLoginFailures forgets every failure and lock of the account name,
+// from any network, after an administrator reset it.
+func (t *Tx) ClearLoginFailures(ctx context.Context, companyID staffbot.CompanyID, account string) error {
+	_, err := t.exec(ctx, "DELETE FROM login_throttle WHERE company_id = ? AND account = ? AND scope IN (?, ?)",
+		companyID, account, ThrottlePair, ThrottleAccount)
+	return err
+}
+
+// PruneAllLoginCounters deletes, in every company, the counters that no
+// longer count: first failure before since and no lock in force at now.
+func (s *Store) PruneAllLoginCounters(ctx context.Context, since, now time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM login_throttle WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`,
+		millis(since), millis(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// PruneLoginCounters deletes the company's counters that no longer count:
+// first failure before since and no lock in force at now.
+func (t *Tx) PruneLoginCounters(ctx context.Context, companyID staffbot.CompanyID, since, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM login_throttle WHERE company_id = ? AND first_at < ?
+		AND (locked_until IS NULL OR locked_until <= ?)`, companyID, millis(since), millis(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // APIToken is a credential for the REST API. Only the SHA-256 of the token

@@ -162,45 +162,92 @@ func TestStore_Auth(t *testing.T) {
 			}
 		})
 
-		t.Run("LockAfterFailuresAndRelease", func(t *testing.T) {
+		t.Run("LoginCounters", func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
 			co := mustCreateCompany(t, s, "acme")
-			fail := func(at time.Time) store.LoginLock {
-				var lock store.LoginLock
+			pair := store.LoginSubject{Scope: store.ThrottlePair, Account: "x@acme.ru", Client: "192.0.2.1"}
+			client := store.LoginSubject{Scope: store.ThrottleClient, Client: "192.0.2.1"}
+			account := store.LoginSubject{Scope: store.ThrottleAccount, Account: "x@acme.ru"}
+			fail := func(sub store.LoginSubject, at time.Time) store.LoginCounter {
+				var c store.LoginCounter
 				err := s.InTx(t.Context(), func(tx *store.Tx) error {
 					var err error
-					lock, err = tx.RecordLoginFailure(t.Context(), co.ID, "x@acme.ru", at, 15*time.Minute, 3, 15*time.Minute)
+					c, err = tx.CountLoginFailure(t.Context(), co.ID, sub, at, 15*time.Minute)
 					return err
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				return lock
+				return c
 			}
-			fail(t0)
-			if l := fail(t0.Add(time.Minute)); l.LockedUntil != nil || l.Failures != 2 {
-				t.Fatalf("after 2 failures: %+v, want 2 and no lock", l)
+			inTx := func(fn func(tx *store.Tx) error) {
+				t.Helper()
+				if err := s.InTx(t.Context(), fn); err != nil {
+					t.Fatal(err)
+				}
 			}
-			l := fail(t0.Add(2 * time.Minute))
-			if l.LockedUntil == nil || !l.LockedUntil.Equal(t0.Add(17*time.Minute)) {
-				t.Fatalf("after 3 failures: lock until %v, want %v", l.LockedUntil, t0.Add(17*time.Minute))
+
+			fail(pair, t0)
+			if c := fail(pair, t0.Add(time.Minute)); c.Failures != 2 || !c.FirstAt.Equal(t0) || c.LockedUntil != nil {
+				t.Fatalf("after 2 failures: %+v", c)
 			}
-			until, err := s.LoginLockedUntil(t.Context(), co.ID, "x@acme.ru", t0.Add(10*time.Minute))
-			if err != nil || !until.Equal(t0.Add(17*time.Minute)) {
-				t.Errorf("LoginLockedUntil inside the lock = %v, %v", until, err)
+			fail(client, t0)
+			fail(account, t0)
+			inTx(func(tx *store.Tx) error { return tx.LockLogin(t.Context(), co.ID, pair, t0.Add(17*time.Minute)) })
+			got, err := s.FindLoginCounters(t.Context(), co.ID, pair, client, account,
+				store.LoginSubject{Scope: store.ThrottlePair, Account: "x@acme.ru", Client: "192.0.2.2"})
+			if err != nil || len(got) != 3 {
+				t.Fatalf("FindLoginCounters = %+v, %v; want the three counted", got, err)
 			}
-			if until, _ := s.LoginLockedUntil(t.Context(), co.ID, "x@acme.ru", t0.Add(17*time.Minute)); !until.IsZero() {
-				t.Errorf("LoginLockedUntil after the lock = %v, want zero", until)
+			if got[0].LoginSubject != pair || got[0].LockedUntil == nil || !got[0].LockedUntil.Equal(t0.Add(17*time.Minute)) {
+				t.Errorf("pair counter = %+v, want locked until +17m", got[0])
 			}
-			// The first failure after a lock starts a new count.
-			if l := fail(t0.Add(18 * time.Minute)); l.Failures != 1 || l.LockedUntil != nil {
-				t.Errorf("failure after the lock: %+v, want a fresh count of 1", l)
+
+			// A failure after the lock ran out, or past the window, starts
+			// a fresh count.
+			if c := fail(pair, t0.Add(18*time.Minute)); c.Failures != 1 || c.LockedUntil != nil {
+				t.Errorf("failure after the lock: %+v, want a fresh count of 1", c)
 			}
-			// Another company's account of the same name is not locked.
+			if c := fail(client, t0.Add(16*time.Minute)); c.Failures != 1 {
+				t.Errorf("failure past the window: %+v, want a fresh count of 1", c)
+			}
+
+			// Another company's counters of the same names are apart.
 			other := mustCreateCompany(t, s, "other")
-			if until, _ := s.LoginLockedUntil(t.Context(), other.ID, "x@acme.ru", t0.Add(3*time.Minute)); !until.IsZero() {
-				t.Errorf("other company locked until %v", until)
+			if got, _ := s.FindLoginCounters(t.Context(), other.ID, pair, client, account); len(got) != 0 {
+				t.Errorf("other company sees %+v", got)
+			}
+
+			// A reset of the account clears its pairs and its account-wide
+			// count, not the client's count over every account.
+			inTx(func(tx *store.Tx) error { return tx.ClearLoginFailures(t.Context(), co.ID, "x@acme.ru") })
+			if got, _ := s.FindLoginCounters(t.Context(), co.ID, pair, client, account); len(got) != 1 || got[0].LoginSubject != client {
+				t.Errorf("after the reset: %+v, want the client's counter only", got)
+			}
+			inTx(func(tx *store.Tx) error { return tx.ClearLoginCounter(t.Context(), co.ID, client) })
+			if got, _ := s.FindLoginCounters(t.Context(), co.ID, client); len(got) != 0 {
+				t.Errorf("after ClearLoginCounter: %+v", got)
+			}
+
+			// Pruning drops what no longer counts and keeps a lock in
+			// force.
+			fail(pair, t0)
+			fail(account, t0)
+			inTx(func(tx *store.Tx) error { return tx.LockLogin(t.Context(), co.ID, pair, t0.Add(3*time.Hour)) })
+			var n int64
+			inTx(func(tx *store.Tx) (err error) {
+				n, err = tx.PruneLoginCounters(t.Context(), co.ID, t0.Add(time.Hour), t0.Add(2*time.Hour))
+				return err
+			})
+			if got, _ := s.FindLoginCounters(t.Context(), co.ID, pair, account); n != 1 || len(got) != 1 || got[0].LoginSubject != pair {
+				t.Errorf("prune removed %d, left %+v; want the account counter gone and the locked pair kept", n, got)
+			}
+			// And in every company at once, once the lock is over.
+			fail(client, t0)
+			n, err = s.PruneAllLoginCounters(t.Context(), t0.Add(time.Hour), t0.Add(4*time.Hour))
+			if got, _ := s.FindLoginCounters(t.Context(), co.ID, pair, client, account); err != nil || n != 2 || len(got) != 0 {
+				t.Errorf("PruneAllLoginCounters removed %d (%v), left %+v; want all 2 gone", n, err, got)
 			}
 		})
 

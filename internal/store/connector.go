@@ -27,6 +27,10 @@ type Connector struct {
 	NextSyncAt *time.Time
 	Failures   int // failed syncs in a row
 
+	// Policy is what a sync does with employees it no longer lists. It is
+	// set with SetConnectorPolicy; SaveConnector keeps it.
+	Policy ConnectorPolicy
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -61,7 +65,7 @@ type ConnectorSchedule struct {
 }
 
 const connectorColumns = `id, company_id, kind, url, username, secret_sealed, auth, settings,
-	sync_interval_seconds, next_sync_at, failures, created_at, updated_at`
+	sync_interval_seconds, next_sync_at, failures, created_at, updated_at, dismiss_missing_after, max_missing_percent`
 
 func (s *Store) scanConnector(row scanner) (*Connector, error) {
 	var (
@@ -72,7 +76,7 @@ func (s *Store) scanConnector(row scanner) (*Connector, error) {
 		created, updated int64
 	)
 	err := row.Scan(&c.ID, &c.CompanyID, &c.Kind, &c.URL, &c.Username, &sealed, &c.Auth, &c.Settings,
-		&every, &next, &c.Failures, &created, &updated)
+		&every, &next, &c.Failures, &created, &updated, &c.Policy.DismissAfter, &c.Policy.MaxMissingPercent)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,8 @@ func (s *Store) scanConnector(row scanner) (*Connector, error) {
 
 // SaveConnector stores the company's connector, replacing the one it had,
 // and schedules a first sync at now when scheduled syncs are on. It
-// reports whether the connector is new.
+// reports whether the connector is new. The connector's policy is kept
+// (a new one gets the defaults) and read into c.Policy.
 func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) (created bool, err error) {
 	if c.Settings == "" {
 		c.Settings = "{}"
@@ -115,10 +120,10 @@ func (s *Store) SaveConnector(ctx context.Context, c *Connector, now time.Time) 
 				secret_sealed = excluded.secret_sealed, auth = excluded.auth, settings = excluded.settings,
 				sync_interval_seconds = excluded.sync_interval_seconds, next_sync_at = excluded.next_sync_at,
 				failures = 0, updated_at = excluded.updated_at
-			RETURNING id`,
+			RETURNING id, dismiss_missing_after, max_missing_percent`,
 			c.CompanyID, c.Kind, c.URL, c.Username, sealed, c.Auth, c.Settings,
 			int64(c.SyncEvery/time.Second), nullMillis(next), millis(now), millis(now),
-		).Scan(&c.ID)
+		).Scan(&c.ID, &c.Policy.DismissAfter, &c.Policy.MaxMissingPercent)
 	})
 	if err != nil {
 		return false, fmt.Errorf("save connector: %w", err)
@@ -243,14 +248,16 @@ func (s *Store) FindConnectorRuns(ctx context.Context, companyID staffbot.Compan
 }
 
 // SyncEmployees applies an employee sync in one transaction: plan gets the
-// company's current employees and returns the rows to write (only those
-// that change, each complete, managers and mentors by personnel number);
-// then the run and the connector's next sync are recorded in the same
-// transaction. When plan fails nothing is written, the run included.
+// company's current employees and which of them the connector listed
+// before, and returns the rows to write (only those that change, each
+// complete, managers and mentors by personnel number) and who was listed
+// or not; then the listings, the audit records, the run and the
+// connector's next sync are written in the same transaction. When plan
+// fails nothing is written, the run included.
 func (s *Store) SyncEmployees(
 	ctx context.Context,
 	companyID staffbot.CompanyID,
-	plan func(existing []*staffbot.Employee) ([]EmployeeImport, error),
+	plan func(existing []*staffbot.Employee, listings map[staffbot.EmployeeID]*Listing) (*SyncWrites, error),
 	run *ConnectorRun,
 	next ConnectorSchedule,
 	now time.Time,
@@ -273,11 +280,16 @@ func (s *Store) SyncEmployees(
 		if err := rows.Err(); err != nil {
 			return err
 		}
-
-		writes, err := plan(existing)
+		listings, err := tx.findListings(ctx, companyID)
 		if err != nil {
 			return err
 		}
+
+		sw, err := plan(existing, listings)
+		if err != nil {
+			return err
+		}
+		writes := sw.Employees
 
 		ids := make(map[string]staffbot.EmployeeID, len(existing)+len(writes))
 		old := make(map[string]*staffbot.Employee, len(existing))
@@ -285,6 +297,7 @@ func (s *Store) SyncEmployees(
 			ids[e.PersonnelNumber] = e.ID
 			old[e.PersonnelNumber] = e
 		}
+		recs := make([]*staffbot.AuditRecord, 0, len(writes))
 		for _, w := range writes {
 			e := w.Employee
 			id, err := tx.upsertEmployeeFields(ctx, companyID, &e, now)
@@ -292,6 +305,18 @@ func (s *Store) SyncEmployees(
 				return fmt.Errorf("write employee %s: %w", e.PersonnelNumber, err)
 			}
 			ids[e.PersonnelNumber] = id
+			e.ID = id
+			if o := old[e.PersonnelNumber]; o != nil {
+				e.ManagerID, e.MentorID = o.ManagerID, o.MentorID
+			}
+			// The sync's changes are in the audit log like an import's,
+			// by the context's actor (the scheduler: the system).
+			recs = append(recs, employeeChangeRecord(companyID, old[e.PersonnelNumber], &e, now))
+		}
+		if len(recs) > 0 {
+			if err := tx.AppendAudit(ctx, recs...); err != nil {
+				return err
+			}
 		}
 		// Links last, since a manager may be created after a report.
 		for _, w := range writes {
@@ -318,6 +343,9 @@ func (s *Store) SyncEmployees(
 			}
 		}
 
+		if err := tx.writeListings(ctx, companyID, sw, ids, listings, now); err != nil {
+			return err
+		}
 		run.CompanyID = companyID
 		return tx.recordRun(ctx, run, next)
 	})

@@ -103,15 +103,15 @@ func TestConnectors(t *testing.T) {
 			run := &store.ConnectorRun{ConnectorID: c.ID, TriggeredBy: "manual", Status: store.ConnectorRunOK, StartedAt: t0, FinishedAt: t0, Created: 1, Updated: 1}
 			next := t0.Add(time.Hour)
 			var seen int
-			err := s.SyncEmployees(t.Context(), co.ID, func(existing []*staffbot.Employee) ([]store.EmployeeImport, error) {
+			err := s.SyncEmployees(t.Context(), co.ID, func(existing []*staffbot.Employee, _ map[staffbot.EmployeeID]*store.Listing) (*store.SyncWrites, error) {
 				seen = len(existing)
 				upd := *existing[0]
 				upd.DismissedOn = &dismissed
-				return []store.EmployeeImport{
+				return &store.SyncWrites{Employees: []store.EmployeeImport{
 					{Employee: upd},
 					{Employee: staffbot.Employee{PersonnelNumber: "0002", FullName: "Новиков Нил", HiredOn: staffbot.Date{Year: 2026, Month: 4, Day: 1}},
 						ManagerNumber: "0001", MentorNumber: "0001"},
-				}, nil
+				}}, nil
 			}, run, store.ConnectorSchedule{NextSyncAt: &next}, t0)
 			if err != nil {
 				t.Fatalf("SyncEmployees: %v", err)
@@ -144,16 +144,16 @@ func TestConnectors(t *testing.T) {
 			c := mustSaveConnector(t, s, co.ID, "x")
 			boom := errors.New("boom")
 			run := &store.ConnectorRun{ConnectorID: c.ID, TriggeredBy: "manual", Status: store.ConnectorRunOK, StartedAt: t0, FinishedAt: t0}
-			err := s.SyncEmployees(t.Context(), co.ID, func([]*staffbot.Employee) ([]store.EmployeeImport, error) {
+			err := s.SyncEmployees(t.Context(), co.ID, func([]*staffbot.Employee, map[staffbot.EmployeeID]*store.Listing) (*store.SyncWrites, error) {
 				return nil, boom
 			}, run, store.ConnectorSchedule{}, t0)
 			if !errors.Is(err, boom) {
 				t.Fatalf("err = %v", err)
 			}
 			// A link to an unknown number rolls back the whole write.
-			err = s.SyncEmployees(t.Context(), co.ID, func([]*staffbot.Employee) ([]store.EmployeeImport, error) {
-				return []store.EmployeeImport{{Employee: staffbot.Employee{PersonnelNumber: "0002", FullName: "Новиков Нил",
-					HiredOn: staffbot.Date{Year: 2026, Month: 4, Day: 1}}, ManagerNumber: "0404"}}, nil
+			err = s.SyncEmployees(t.Context(), co.ID, func([]*staffbot.Employee, map[staffbot.EmployeeID]*store.Listing) (*store.SyncWrites, error) {
+				return &store.SyncWrites{Employees: []store.EmployeeImport{{Employee: staffbot.Employee{PersonnelNumber: "0002", FullName: "Новиков Нил",
+					HiredOn: staffbot.Date{Year: 2026, Month: 4, Day: 1}}, ManagerNumber: "0404"}}}, nil
 			}, run, store.ConnectorSchedule{}, t0)
 			if !errors.Is(err, staffbot.ErrNotFound) {
 				t.Fatalf("unknown manager: err = %v, want ErrNotFound", err)

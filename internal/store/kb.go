@@ -240,6 +240,10 @@ func (t *Tx) saveKBArticle(ctx context.Context, a *KBArticle, by string, now tim
 			a.CompanyID, a.Slug, a.Title, jsonList(a.Questions), a.Answer, a.Category, jsonList(a.Tags),
 			jsonList(a.Departments), jsonList(a.Offices), jsonList(a.Attachments), owner, review, pub, a.Version,
 			millis(now), millis(now), by).Scan(&a.ID)
+		if isUniqueViolation(err) {
+			// Another transaction created the slug after our look.
+			return false, fmt.Errorf("article %s exists: %w", a.Slug, staffbot.ErrConflict)
+		}
 		if err != nil {
 			return false, fmt.Errorf("insert article %s: %w", a.Slug, err)
 		}
@@ -306,6 +310,28 @@ func (s *Store) ImportKB(ctx context.Context, companyID staffbot.CompanyID, arts
 	return sum, err
 }
 
+// LockKBArticle returns the company's article with the slug, locked for
+// the rest of the transaction.
+func (t *Tx) LockKBArticle(ctx context.Context, companyID staffbot.CompanyID, slug string) (*KBArticle, error) {
+	return t.findKBArticle(ctx, companyID, slug, true)
+}
+
+// SaveKBArticle is SaveKBArticle inside a transaction.
+func (t *Tx) SaveKBArticle(ctx context.Context, a *KBArticle, by string, now time.Time) (bool, error) {
+	return t.saveKBArticle(ctx, a, by, now)
+}
+
+// KBOwnerByNumber returns the id of the company's employee with the
+// personnel number, for naming an article's owner.
+func (t *Tx) KBOwnerByNumber(ctx context.Context, companyID staffbot.CompanyID, number string) (staffbot.EmployeeID, error) {
+	var id staffbot.EmployeeID
+	err := t.queryRow(ctx, "SELECT id FROM employees WHERE company_id = ? AND personnel_number = ?", companyID, number).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, "find employee "+number)
+	}
+	return id, nil
+}
+
 // FindKBArticle returns the company's article with the slug.
 func (s *Store) FindKBArticle(ctx context.Context, companyID staffbot.CompanyID, slug string) (*KBArticle, error) {
 	a, err := scanKBArticle(s.queryRow(ctx, "SELECT "+kbColumns+" FROM kb_articles WHERE company_id = ? AND slug = ?",
@@ -331,8 +357,16 @@ func (t *Tx) findKBArticle(ctx context.Context, companyID staffbot.CompanyID, sl
 // KBFilter narrows FindKBArticles.
 type KBFilter struct {
 	PublishedOnly bool
+	DraftsOnly    bool
 	// DueBy, when set, keeps articles whose review date is on or before it.
 	DueBy *staffbot.Date
+	// Category keeps the articles of one category, Tag those with the tag
+	// (either ignoring case).
+	Category string
+	Tag      string
+	// Query keeps articles whose title or sample questions hold every word
+	// of it, ignoring case and ё.
+	Query string
 }
 
 // FindKBArticles lists the company's articles by slug.
@@ -349,11 +383,14 @@ func findKBArticles(ctx context.Context, query func(context.Context, string, ...
 	companyID staffbot.CompanyID, f KBFilter) ([]*KBArticle, error) {
 	q := "SELECT " + kbColumns + " FROM kb_articles WHERE company_id = ?"
 	args := []any{companyID}
-	if f.PublishedOnly {
+	switch {
+	case f.PublishedOnly:
 		q += " AND published = 1"
+	case f.DraftsOnly:
+		q += " AND published = 0"
 	}
 	if f.DueBy != nil {
-		q += " AND review_on IS NOT NULL AND review_on <= ?"
+		q += " AND review_on IS NOT NULL AND review_on <> '' AND review_on <= ?"
 		args = append(args, f.DueBy.String())
 	}
 	rows, err := query(ctx, q+" ORDER BY slug", args...)
@@ -361,15 +398,33 @@ func findKBArticles(ctx context.Context, query func(context.Context, string, ...
 		return nil, err
 	}
 	defer rows.Close()
+	words := strings.Fields(kbFold(f.Query))
 	var out []*KBArticle
 	for rows.Next() {
 		a, err := scanKBArticle(rows)
 		if err != nil {
 			return nil, err
 		}
+		if f.Category != "" && !strings.EqualFold(strings.TrimSpace(a.Category), strings.TrimSpace(f.Category)) {
+			continue
+		}
+		if f.Tag != "" && !slices.ContainsFunc(a.Tags, func(t string) bool { return strings.EqualFold(t, strings.TrimSpace(f.Tag)) }) {
+			continue
+		}
+		if len(words) > 0 {
+			text := kbFold(a.Title + "\n" + strings.Join(a.Questions, "\n"))
+			if slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(text, w) }) {
+				continue
+			}
+		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// kbFold lower-cases s and writes ё as е, as the search compares text.
+func kbFold(s string) string {
+	return strings.ReplaceAll(strings.ToLower(s), "ё", "е")
 }
 
 // SetKBArticlePublished publishes or unpublishes an article, as a new
@@ -388,16 +443,26 @@ func (s *Store) SetKBArticlePublished(ctx context.Context, companyID staffbot.Co
 
 // DeleteKBArticle removes an article and its history.
 func (s *Store) DeleteKBArticle(ctx context.Context, companyID staffbot.CompanyID, slug string) error {
-	return s.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, "DELETE FROM kb_articles WHERE company_id = ? AND slug = ?", companyID, slug)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("delete article %s: %w", slug, staffbot.ErrNotFound)
-		}
-		return tx.bumpKBRevision(ctx, companyID)
-	})
+	return s.InTx(ctx, func(tx *Tx) error { return tx.DeleteKBArticle(ctx, companyID, slug) })
+}
+
+// DeleteKBArticle is DeleteKBArticle inside a transaction.
+func (t *Tx) DeleteKBArticle(ctx context.Context, companyID staffbot.CompanyID, slug string) error {
+	res, err := t.exec(ctx, "DELETE FROM kb_articles WHERE company_id = ? AND slug = ?", companyID, slug)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete article %s: %w", slug, staffbot.ErrNotFound)
+	}
+	// Questions whose answer from this article was disliked now have no
+	// answer at all: HR should still see them, as unanswered.
+	_, err = t.exec(ctx, `UPDATE faq_gaps SET kind = ?, article_slug = ''
+		WHERE company_id = ? AND article_slug = ? AND resolved_at IS NULL`, GapUnanswered, companyID, slug)
+	if err != nil {
+		return err
+	}
+	return t.bumpKBRevision(ctx, companyID)
 }
 
 // KBArticleVersions returns an article's history, newest first.
@@ -406,8 +471,22 @@ func (s *Store) KBArticleVersions(ctx context.Context, companyID staffbot.Compan
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT version, snapshot, saved_at, saved_by FROM kb_article_versions
-		WHERE company_id = ? AND article_id = ? ORDER BY version DESC`, companyID, a.ID)
+	return kbArticleVersions(ctx, s.query, a)
+}
+
+// KBArticleVersions is KBArticleVersions inside a transaction.
+func (t *Tx) KBArticleVersions(ctx context.Context, companyID staffbot.CompanyID, slug string) ([]KBArticleVersion, error) {
+	a, err := t.findKBArticle(ctx, companyID, slug, false)
+	if err != nil {
+		return nil, err
+	}
+	return kbArticleVersions(ctx, t.query, a)
+}
+
+func kbArticleVersions(ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error),
+	a *KBArticle) ([]KBArticleVersion, error) {
+	rows, err := query(ctx, `SELECT version, snapshot, saved_at, saved_by FROM kb_article_versions
+		WHERE company_id = ? AND article_id = ? ORDER BY version DESC`, a.CompanyID, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -424,9 +503,9 @@ func (s *Store) KBArticleVersions(ctx context.Context, companyID staffbot.Compan
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(raw), &snap); err != nil {
-			return nil, fmt.Errorf("article %s version %d: %w", slug, v.Version, err)
+			return nil, fmt.Errorf("article %s version %d: %w", a.Slug, v.Version, err)
 		}
-		v.Article = KBArticle{ID: a.ID, CompanyID: companyID, Version: v.Version}
+		v.Article = KBArticle{ID: a.ID, CompanyID: a.CompanyID, Version: v.Version}
 		snap.apply(&v.Article)
 		v.SavedAt = fromMillis(at)
 		out = append(out, v)
@@ -685,7 +764,7 @@ func (t *Tx) RecordFAQGap(ctx context.Context, q *FAQQuestion, kind string, now 
 		slug = q.ArticleSlug
 	}
 	rows, err := t.query(ctx, `SELECT id, terms FROM faq_gaps WHERE company_id = ? AND kind = ? AND article_slug = ?
-		ORDER BY last_at DESC LIMIT 1000`, q.CompanyID, kind, slug)
+		AND resolved_at IS NULL ORDER BY last_at DESC LIMIT 1000`, q.CompanyID, kind, slug)
 	if err != nil {
 		return 0, err
 	}
@@ -761,20 +840,55 @@ type FAQGap struct {
 	Sample      string // the latest question in the group, in the employee's words
 	FirstAt     time.Time
 	LastAt      time.Time
+
+	// ResolvedAt is when HR closed the group, by writing the article
+	// ResolvedSlug or by dismissing it (ResolvedSlug empty). Later
+	// questions like it start a new group.
+	ResolvedAt   *time.Time
+	ResolvedSlug string
 }
 
-// TopFAQGaps returns the company's most frequent gaps of a kind ("" for
-// both), most frequent first: the articles HR should write or fix next.
+const faqGapColumns = `g.id, g.kind, g.article_slug, g.terms, g.occurrences, g.first_at, g.last_at, g.resolved_at,
+	g.resolved_slug, q.text_sealed
+	FROM faq_gaps g LEFT JOIN faq_questions q ON q.company_id = g.company_id AND q.id = g.last_question_id`
+
+func (s *Store) scanFAQGap(ctx context.Context, companyID staffbot.CompanyID, row scanner) (*FAQGap, error) {
+	var (
+		g           FAQGap
+		terms       string
+		first, last int64
+		resolved    sql.NullInt64
+		sealed      sql.NullString
+	)
+	err := row.Scan(&g.ID, &g.Kind, &g.ArticleSlug, &terms, &g.Count, &first, &last, &resolved, &g.ResolvedSlug, &sealed)
+	if err != nil {
+		return nil, err
+	}
+	g.Terms = strings.Fields(terms)
+	g.FirstAt, g.LastAt = fromMillis(first), fromMillis(last)
+	if resolved.Valid {
+		at := fromMillis(resolved.Int64)
+		g.ResolvedAt = &at
+	}
+	if sealed.Valid {
+		if g.Sample, err = s.OpenValue(ctx, companyID, fieldFAQQuestion, sealed.String); err != nil {
+			return nil, fmt.Errorf("gap %d sample: %w", g.ID, err)
+		}
+	}
+	return &g, nil
+}
+
+// TopFAQGaps returns the company's most frequent open gaps of a kind (""
+// for both), most frequent first: the articles HR should write or fix
+// next.
 func (s *Store) TopFAQGaps(ctx context.Context, companyID staffbot.CompanyID, kind string, limit int) ([]FAQGap, error) {
-	q := `SELECT g.id, g.kind, g.article_slug, g.terms, g.occurrences, g.first_at, g.last_at, q.company_id, q.text_sealed
-		FROM faq_gaps g LEFT JOIN faq_questions q ON q.company_id = g.company_id AND q.id = g.last_question_id
-		WHERE g.company_id = ?`
+	q := "SELECT " + faqGapColumns + " WHERE g.company_id = ? AND g.resolved_at IS NULL"
 	args := []any{companyID}
 	if kind != "" {
 		q += " AND g.kind = ?"
 		args = append(args, kind)
 	}
-	q += " ORDER BY g.occurrences DESC, g.last_at DESC LIMIT ?"
+	q += " ORDER BY g.occurrences DESC, g.last_at DESC, g.id LIMIT ?"
 	args = append(args, limit)
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
@@ -783,26 +897,43 @@ func (s *Store) TopFAQGaps(ctx context.Context, companyID staffbot.CompanyID, ki
 	defer rows.Close()
 	var out []FAQGap
 	for rows.Next() {
-		var (
-			g           FAQGap
-			terms       string
-			first, last int64
-			qCompany    sql.NullInt64
-			sealed      sql.NullString
-		)
-		if err := rows.Scan(&g.ID, &g.Kind, &g.ArticleSlug, &terms, &g.Count, &first, &last, &qCompany, &sealed); err != nil {
+		g, err := s.scanFAQGap(ctx, companyID, rows)
+		if err != nil {
 			return nil, err
 		}
-		g.Terms = strings.Fields(terms)
-		g.FirstAt, g.LastAt = fromMillis(first), fromMillis(last)
-		if sealed.Valid {
-			if g.Sample, err = s.OpenValue(ctx, companyID, fieldFAQQuestion, sealed.String); err != nil {
-				return nil, fmt.Errorf("gap %d sample: %w", g.ID, err)
-			}
-		}
-		out = append(out, g)
+		out = append(out, *g)
 	}
 	return out, rows.Err()
+}
+
+// FindFAQGap returns one of the company's gaps, open or resolved.
+func (s *Store) FindFAQGap(ctx context.Context, companyID staffbot.CompanyID, id int64) (*FAQGap, error) {
+	g, err := s.scanFAQGap(ctx, companyID, s.queryRow(ctx, "SELECT "+faqGapColumns+" WHERE g.company_id = ? AND g.id = ?",
+		companyID, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("find gap %d", id))
+	}
+	return g, nil
+}
+
+// ResolveFAQGap closes an open gap: HR wrote the article slug for it, or
+// dismissed it when slug is empty. It reports whether the gap was open; a
+// gap that is not the company's is ErrNotFound.
+func (t *Tx) ResolveFAQGap(ctx context.Context, companyID staffbot.CompanyID, id int64, slug string, now time.Time) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE faq_gaps SET resolved_at = ?, resolved_slug = ?
+		WHERE company_id = ? AND id = ? AND resolved_at IS NULL`, millis(now), slug, companyID, id)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	var one int
+	err = t.queryRow(ctx, "SELECT 1 FROM faq_gaps WHERE company_id = ? AND id = ?", companyID, id).Scan(&one)
+	if err != nil {
+		return false, notFound(err, fmt.Sprintf("resolve gap %d", id))
+	}
+	return false, nil
 }
 
 // HRRequest is a question an employee asked to pass to HR.

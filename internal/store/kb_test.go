@@ -287,3 +287,77 @@ func slugs(as []*store.KBArticle) []string {
 	}
 	return out
 }
+
+// TestKB_CreateRace: two transactions creating the same new article at
+// once. PostgreSQL lets both look before either inserts; the second must
+// get ErrConflict, not a raw constraint error. SQLite runs one after the
+// other, and the second simply saves over the first.
+func TestKB_CreateRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		s := open(t)
+		co, _, _ := mustRunSetup(t, s, "acme")
+		article := func() *store.KBArticle {
+			return &store.KBArticle{CompanyID: co.ID, Slug: "parking", Title: "Парковка", Answer: "Есть."}
+		}
+		inserted := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			<-inserted
+			done <- s.InTx(t.Context(), func(tx *store.Tx) error {
+				_, err := tx.SaveKBArticle(t.Context(), article(), "hr@b", kbT0)
+				return err
+			})
+		}()
+		err := s.InTx(t.Context(), func(tx *store.Tx) error {
+			if _, err := tx.SaveKBArticle(t.Context(), article(), "hr@a", kbT0); err != nil {
+				return err
+			}
+			close(inserted)
+			time.Sleep(200 * time.Millisecond) // the other one looks and inserts meanwhile
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("first save: %v", err)
+		}
+		if err := <-done; err != nil && !errors.Is(err, staffbot.ErrConflict) {
+			t.Errorf("second save of the same new article: %v, want success or ErrConflict", err)
+		}
+		if a, err := s.FindKBArticle(t.Context(), co.ID, "parking"); err != nil || a.Title != "Парковка" {
+			t.Errorf("article after the race: %+v, %v", a, err)
+		}
+	})
+}
+
+// TestKB_DeleteKeepsDislikedQuestions: questions whose answer from an
+// article was disliked stay in front of HR when the article is deleted,
+// now as unanswered ones.
+func TestKB_DeleteKeepsDislikedQuestions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		s := open(t)
+		co, emp, _ := mustRunSetup(t, s, "acme")
+		mustKBArticle(t, s, co.ID, "parking", true)
+		err := s.InTx(t.Context(), func(tx *store.Tx) error {
+			q := &store.FAQQuestion{CompanyID: co.ID, EmployeeID: emp.ID, Text: "где оставить машину",
+				Terms: []string{"машин", "оставл"}, Band: "high", ArticleSlug: "parking", Outcome: store.FAQAnswered,
+				CreatedAt: kbT0}
+			if err := tx.CreateFAQQuestion(t.Context(), q); err != nil {
+				return err
+			}
+			_, err := tx.RecordFAQGap(t.Context(), q, store.GapDisliked, kbT0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteKBArticle(t.Context(), co.ID, "parking"); err != nil {
+			t.Fatal(err)
+		}
+		if g, err := s.TopFAQGaps(t.Context(), co.ID, store.GapDisliked, 10); err != nil || len(g) != 0 {
+			t.Errorf("disliked gaps after the delete = %+v, %v; want none", g, err)
+		}
+		g, err := s.TopFAQGaps(t.Context(), co.ID, store.GapUnanswered, 10)
+		if err != nil || len(g) != 1 || g[0].ArticleSlug != "" || g[0].Count != 1 || g[0].Sample != "где оставить машину" {
+			t.Errorf("unanswered gaps after the delete = %+v, %v; want the disliked question", g, err)
+		}
+	})
+}

@@ -67,11 +67,9 @@ var sealedColumns = []sealedColumn{
 
 // masterSealedColumns lists columns whose code still seals with the master
 // key directly (s.sealer). A master key rotation re-seals them under the
-// new master key once every process has it (PruneOldMasterKeys).
-var masterSealedColumns = []sealedColumn{
-	{"secure_links", "file_name_sealed", "", "company_id"},
-	{"secure_links", "file_key_sealed", "", "company_id"},
-}
+// new master key once every process has it (PruneOldMasterKeys). None is
+// left: secure links moved to data keys last.
+var masterSealedColumns []sealedColumn
 
 // sealContext is what a sealed value is bound to.
 func sealContext(companyID staffbot.CompanyID, field string) string {

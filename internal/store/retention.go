@@ -536,9 +536,15 @@ var childTables = []struct{ table, column, parent string }{
 // opened, the rows of every table about them, the messages sent to their
 // chats, and the audit records about them. Secrets and hashes in those
 // rows show as "***".
+//
+// Every point in time in it, the columns' and the audit records' alike, is
+// RFC 3339 with milliseconds in the company's time zone (ExportTimeLayout),
+// so that the person reads their own local times and a program parses one
+// format; dates (hired_on) stay YYYY-MM-DD.
 type EmployeeExport struct {
 	CompanyID  staffbot.CompanyID          `json:"company_id"`
-	ExportedAt time.Time                   `json:"exported_at"`
+	TimeZone   string                      `json:"time_zone"`
+	ExportedAt string                      `json:"exported_at"`
 	Employee   map[string]any              `json:"employee"`
 	Tables     map[string][]map[string]any `json:"tables"`
 	Audit      []map[string]any            `json:"audit"`
@@ -546,7 +552,13 @@ type EmployeeExport struct {
 
 // ExportEmployee gathers everything about an employee.
 func (s *Store) ExportEmployee(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, now time.Time) (*EmployeeExport, error) {
-	out := &EmployeeExport{CompanyID: companyID, ExportedAt: now.UTC(), Tables: map[string][]map[string]any{}}
+	var tz string
+	if err := s.queryRow(ctx, "SELECT time_zone FROM companies WHERE id = ?", companyID).Scan(&tz); err != nil {
+		return nil, notFound(err, fmt.Sprintf("company %d", companyID))
+	}
+	loc := (&staffbot.Company{TimeZone: tz}).Location()
+	out := &EmployeeExport{CompanyID: companyID, TimeZone: loc.String(), ExportedAt: now.In(loc).Format(ExportTimeLayout),
+		Tables: map[string][]map[string]any{}}
 	emps, err := s.selectRows(ctx, "employees", "SELECT * FROM employees WHERE company_id = ? AND id = ?", companyID, employeeID)
 	if err != nil {
 		return nil, err
@@ -610,9 +622,45 @@ func (s *Store) ExportEmployee(ctx context.Context, companyID staffbot.CompanyID
 		return nil, err
 	}
 	for _, r := range recs {
-		out.Audit = append(out.Audit, AuditRecordMap(r))
+		m := AuditRecordMap(r)
+		m["at"] = r.At.In(loc).Format(ExportTimeLayout)
+		out.Audit = append(out.Audit, m)
+	}
+
+	exportTimes(out.Employee, loc)
+	for _, rows := range out.Tables {
+		for _, r := range rows {
+			exportTimes(r, loc)
+		}
 	}
 	return out, nil
+}
+
+// ExportTimeLayout is RFC 3339 with milliseconds: how an export writes a
+// point in time.
+const ExportTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// exportTimes rewrites a row's points in time, which the database holds as
+// Unix milliseconds, as RFC 3339 in loc.
+func exportTimes(row map[string]any, loc *time.Location) {
+	for c, v := range row {
+		if !isTimeColumn(c) {
+			continue
+		}
+		switch ms := v.(type) {
+		case int64:
+			row[c] = fromMillis(ms).In(loc).Format(ExportTimeLayout)
+		case int32:
+			row[c] = fromMillis(int64(ms)).In(loc).Format(ExportTimeLayout)
+		}
+	}
+}
+
+// isTimeColumn reports whether a column holds a point in time by the
+// schema's naming: created_at, not_before, lease_until, paused_since, ….
+func isTimeColumn(name string) bool {
+	return name == "at" || name == "not_before" || strings.HasSuffix(name, "_at") ||
+		strings.HasSuffix(name, "_until") || strings.HasSuffix(name, "_since")
 }
 
 // AuditRecordMap is a record as JSON fields, for exports.

@@ -10,6 +10,19 @@ import (
 	"github.com/staffbot/staffbot"
 )
 
+// Fields of a secure link sealed under the company's data key.
+const (
+	fieldSecureLinkName = "secure_link_file_name"
+	fieldSecureLinkKey  = "secure_link_file_key"
+)
+
+func init() {
+	sealedColumns = append(sealedColumns,
+		sealedColumn{"secure_links", "file_name_sealed", fieldSecureLinkName, "company_id"},
+		sealedColumn{"secure_links", "file_key_sealed", fieldSecureLinkKey, "company_id"},
+	)
+}
+
 // SecureLinkState tells whether a secure link still works.
 type SecureLinkState string
 
@@ -23,7 +36,10 @@ const (
 )
 
 // SecureLink is a temporary link to a sensitive file kept encrypted on disk.
-// FileName and FileKey are sealed in the database and plain here.
+// FileName and FileKey are sealed in the database under the company's data
+// key, bound to the company and the field, and plain here. Links written
+// before that, sealed with the master key, still open; a data key
+// rotation moves them.
 type SecureLink struct {
 	ID         int64
 	CompanyID  staffbot.CompanyID
@@ -95,10 +111,12 @@ func (s *Store) scanSecureLink(row scanner) (*SecureLink, error) {
 	l.ExpiresAt = fromMillis(expires)
 	l.ClosedAt = fromNullMillis(closed)
 
-	if l.FileName, err = s.sealer.Open(name); err != nil {
+	// Keys are cached; a scanner has no context of its own to pass.
+	ctx := context.Background()
+	if l.FileName, err = s.OpenValue(ctx, l.CompanyID, fieldSecureLinkName, name); err != nil {
 		return nil, fmt.Errorf("open file name of secure link %d: %w", l.ID, err)
 	}
-	sealedKey, err := s.sealer.Open(key)
+	sealedKey, err := s.OpenValue(ctx, l.CompanyID, fieldSecureLinkKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("open file key of secure link %d: %w", l.ID, err)
 	}
@@ -110,14 +128,14 @@ func (s *Store) scanSecureLink(row scanner) (*SecureLink, error) {
 	return &l, nil
 }
 
-// CreateSecureLink stores a new active link, sealing its file name and key.
-// The employee must belong to the company.
+// CreateSecureLink stores a new active link, sealing its file name and key
+// under the company's data key. The employee must belong to the company.
 func (t *Tx) CreateSecureLink(ctx context.Context, l *SecureLink) error {
-	name, err := t.s.sealer.Seal(l.FileName)
+	name, err := t.SealValue(ctx, l.CompanyID, fieldSecureLinkName, l.FileName)
 	if err != nil {
 		return fmt.Errorf("seal file name: %w", err)
 	}
-	key, err := t.s.sealer.Seal(base64.RawStdEncoding.EncodeToString(l.FileKey))
+	key, err := t.SealValue(ctx, l.CompanyID, fieldSecureLinkKey, base64.RawStdEncoding.EncodeToString(l.FileKey))
 	if err != nil {
 		return fmt.Errorf("seal file key: %w", err)
 	}
@@ -278,10 +296,9 @@ func (s *Store) SecureLinkStorageNames(ctx context.Context) (map[string]bool, er
 }
 
 // RecordSecureLinkOpen records one visit to a link and what came of it.
-// client is the visitor's network, never the full address.
-//
-// TODO: this table stands in for the audit log; once there is one, these
-// records belong there.
+// client is the visitor's network, never the full address. The link's
+// page writes the same visit to the audit log in the same transaction;
+// this list stays for the link's own history and the employee's export.
 func (t *Tx) RecordSecureLinkOpen(ctx context.Context, companyID staffbot.CompanyID, linkID int64, outcome, client string, now time.Time) error {
 	_, err := t.exec(ctx, `INSERT INTO securelink_opens (company_id, link_id, at, outcome, client) VALUES (?, ?, ?, ?, ?)`,
 		companyID, linkID, millis(now), outcome, client)

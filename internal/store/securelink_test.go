@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/secret"
 	"github.com/staffbot/staffbot/internal/store"
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
@@ -63,8 +65,64 @@ func TestSecureLinks(t *testing.T) {
 			if err := s.DB().QueryRowContext(t.Context(), "SELECT file_name_sealed, file_key_sealed FROM secure_links").Scan(&name, &key); err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(name, "листок") || !strings.HasPrefix(name, "v1:") || !strings.HasPrefix(key, "v1:") {
-				t.Errorf("stored name %q key %q, want both sealed", name, key)
+			// Sealed under the company's data key, not the master key.
+			if strings.Contains(name, "листок") || !strings.HasPrefix(name, "v2:") || !strings.HasPrefix(key, "v2:") {
+				t.Errorf("stored name %q key %q, want both sealed with a data key", name, key)
+			}
+			if n, _ := s.CountMasterSealed(t.Context()); len(n) != 0 {
+				t.Errorf("values sealed with the master key: %v, want none", n)
+			}
+
+			// A sealed name moved to another company's link does not open.
+			other := mustCreateCompany(t, s, "other")
+			otherEmp := mustCreateEmployee(t, s, other.ID, "0001")
+			mustCreateSecureLink(t, s, &store.SecureLink{CompanyID: other.ID, EmployeeID: otherEmp.ID, TokenHash: "h2", FileName: "x.pdf", StorageName: "f2.sbl"})
+			mustExec(t, s, "UPDATE secure_links SET file_name_sealed = ? WHERE token_hash = 'h2'", name)
+			if _, err := s.FindSecureLink(t.Context(), other.ID, "h2"); err == nil {
+				t.Error("another company's sealed file name opened")
+			}
+		})
+
+		// Links sealed with the master key before data keys still open,
+		// and a rotation of the company's data key moves them.
+		t.Run("LegacyLinkOpensAndRotates", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			co := mustCreateCompany(t, s, "acme")
+			emp := mustCreateEmployee(t, s, co.ID, "0001")
+			key := bytes.Repeat([]byte{9}, 32)
+			l := mustCreateSecureLink(t, s, &store.SecureLink{
+				CompanyID: co.ID, EmployeeID: emp.ID, TokenHash: "h1", FileName: "Справка.pdf", StorageName: "f1.sbl", FileKey: key,
+			})
+			name, _ := s.Sealer().Seal("Справка 2-НДФЛ.pdf")
+			sealedKey, _ := s.Sealer().Seal(base64.RawStdEncoding.EncodeToString(key))
+			mustExec(t, s, "UPDATE secure_links SET file_name_sealed = ?, file_key_sealed = ? WHERE id = ?", name, sealedKey, l.ID)
+			if n, _ := s.CountMasterSealed(t.Context()); n["secure_links.file_name_sealed"] != 1 || n["secure_links.file_key_sealed"] != 1 {
+				t.Fatalf("CountMasterSealed = %v, want the link's two values", n)
+			}
+
+			got, err := s.FindSecureLink(t.Context(), co.ID, "h1")
+			if err != nil || got.FileName != "Справка 2-НДФЛ.pdf" || !bytes.Equal(got.FileKey, key) {
+				t.Fatalf("legacy link = %+v, %v", got, err)
+			}
+
+			rep, err := s.RotateDataKey(t.Context(), co.ID, 10, t0)
+			if err != nil || rep.Failed != 0 {
+				t.Fatalf("RotateDataKey: %+v, %v", rep, err)
+			}
+			if n, _ := s.CountMasterSealed(t.Context()); len(n) != 0 {
+				t.Errorf("after rotation CountMasterSealed = %v, want none", n)
+			}
+			var rawName, rawKey string
+			if err := s.DB().QueryRowContext(t.Context(), "SELECT file_name_sealed, file_key_sealed FROM secure_links").Scan(&rawName, &rawKey); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(rawName, secret.SealedWith(rep.KeyID)) || !strings.HasPrefix(rawKey, secret.SealedWith(rep.KeyID)) {
+				t.Errorf("after rotation name %.30s… key %.30s…, want both under %s", rawName, rawKey, rep.KeyID)
+			}
+			got, err = s.FindSecureLink(t.Context(), co.ID, "h1")
+			if err != nil || got.FileName != "Справка 2-НДФЛ.pdf" || !bytes.Equal(got.FileKey, key) {
+				t.Errorf("link after rotation = %+v, %v", got, err)
 			}
 		})
 

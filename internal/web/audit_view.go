@@ -58,7 +58,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		From: q.Get("from"), To: q.Get("to"), Action: strings.TrimSpace(q.Get("action")), Actor: q.Get("actor"),
 		Object: q.Get("object"), Employee: strings.TrimSpace(q.Get("employee")),
 		Actors:  []string{string(staffbot.ActorUser), string(staffbot.ActorAPIToken), string(staffbot.ActorEmployee), string(staffbot.ActorSystem), string(auth.ActorAnonymous)},
-		Objects: []string{"employee", "employees", "invite", "user", "api_token", "company", "scenario", "task", "report"},
+		Objects: []string{"employee", "employees", "invite", "user", "api_token", "company", "scenario", "task", "report", "kb_article", "faq_gap"},
 	}
 	f := store.AuditQuery{Action: d.Action, ActorKind: d.Actor, ObjectType: d.Object, Limit: auditPerPage}
 	if from, err := staffbot.ParseDate(d.From); err == nil {

@@ -12,7 +12,9 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel"
@@ -30,12 +32,25 @@ type webhookEnv struct {
 	mu      sync.Mutex
 	handled []channel.Incoming
 	fail    error
+	lookups int
 }
 
 func newWebhookEnv(t *testing.T) *webhookEnv {
 	t.Helper()
+	return newWebhookEnvWith(t, nil)
+}
+
+// newWebhookEnvWith lets tune set the handler's limits before it serves.
+func newWebhookEnvWith(t testing.TB, tune func(h *telegram.WebhookHandler)) *webhookEnv {
+	t.Helper()
 	env := &webhookEnv{mux: http.NewServeMux(), logs: &bytes.Buffer{}}
 	lookup := func(ctx context.Context, slug string) (*staffbot.Company, error) {
+		env.mu.Lock()
+		env.lookups++
+		env.mu.Unlock()
+		if slug == "nosecret" {
+			return &staffbot.Company{ID: 8, Slug: "nosecret", TelegramToken: testToken}, nil
+		}
 		if slug != "acme" {
 			return nil, fmt.Errorf("find company %q: %w", slug, staffbot.ErrNotFound)
 		}
@@ -51,19 +66,29 @@ func newWebhookEnv(t *testing.T) *webhookEnv {
 		return nil
 	}
 	logger := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	env.mux.Handle("POST /telegram/webhook/{slug}", telegram.NewWebhookHandler(lookup, handle, logger))
+	h := telegram.NewWebhookHandler(lookup, handle, logger)
+	if tune != nil {
+		tune(h)
+	}
+	env.mux.Handle("POST /telegram/webhook/{slug}", h)
 	return env
 }
 
 func (env *webhookEnv) post(path, secret, body string) int {
+	return env.postFrom("192.0.2.1:443", path, secret, body).Code
+}
+
+// postFrom delivers from the given client address.
+func (env *webhookEnv) postFrom(addr, path, secret, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.RemoteAddr = addr
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
 		req.Header.Set(telegram.SecretHeader, secret)
 	}
 	rec := httptest.NewRecorder()
 	env.mux.ServeHTTP(rec, req)
-	return rec.Code
+	return rec
 }
 
 func (env *webhookEnv) handledCount() int {
@@ -85,7 +110,7 @@ func TestWebhookHandler(t *testing.T) {
 		{"WrongSecret", "/telegram/webhook/acme", "stfb_test_secret_0002", update, 403, 0},
 		{"SecretPrefix", "/telegram/webhook/acme", testSecret[:10], update, 403, 0},
 		{"MalformedBody", "/telegram/webhook/acme", testSecret, `{"update_id": 42, "message":`, 200, 0},
-		{"UnknownSlug", "/telegram/webhook/other", testSecret, update, 404, 0},
+		{"UnknownSlug", "/telegram/webhook/other", testSecret, update, 403, 0},
 		{"TooLarge", "/telegram/webhook/acme", testSecret, `{"x":"` + strings.Repeat("a", 1<<20) + `"}`, 413, 0},
 	}
 	for _, tt := range tests {
@@ -152,6 +177,154 @@ func TestWebhookHandler_Case13Forged(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log holds %q:\n%s", secret, logs)
 		}
+	}
+}
+
+// TestWebhookHandler_UnknownCompanyLooksLikeWrongSecret: a delivery for a
+// company that does not exist gets, byte for byte, the answer of a known
+// company's delivery with a wrong or missing secret, so probing the
+// address tells nobody which companies are there. Both go through the
+// lookup and a secret comparison (BenchmarkWebhookHandler_Refusals
+// compares their cost).
+func TestWebhookHandler_UnknownCompanyLooksLikeWrongSecret(t *testing.T) {
+	const body = `{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 1, "type": "private"}, "date": 1, "text": "x"}}`
+	env := newWebhookEnv(t)
+	answer := func(path, secret string) string {
+		rec := env.postFrom("192.0.2.1:443", path, secret, body)
+		rec.Header().Del("Date")
+		var b strings.Builder
+		rec.Header().Write(&b)
+		return fmt.Sprintf("%d\n%s\n%s", rec.Code, b.String(), rec.Body.String())
+	}
+	want := answer("/telegram/webhook/acme", "stfb_test_secret_0002")
+	if !strings.HasPrefix(want, "403\n") {
+		t.Fatalf("wrong secret: %s", want)
+	}
+	for _, c := range []struct{ name, path, secret string }{
+		{"unknown company, the real secret", "/telegram/webhook/other", testSecret},
+		{"unknown company, no secret", "/telegram/webhook/other", ""},
+		{"unknown company, a long slug", "/telegram/webhook/" + strings.Repeat("x", 200), "stfb_test_secret_0002"},
+		{"known company, no secret", "/telegram/webhook/acme", ""},
+		{"company without a webhook secret", "/telegram/webhook/nosecret", ""},
+	} {
+		if got := answer(c.path, c.secret); got != want {
+			t.Errorf("%s:\n%s\nwant the wrong-secret answer:\n%s", c.name, got, want)
+		}
+	}
+	if env.lookups != 6 {
+		t.Errorf("lookups = %d, want one per delivery (6)", env.lookups)
+	}
+	if n := env.handledCount(); n != 0 {
+		t.Errorf("handled %d deliveries, want 0", n)
+	}
+}
+
+// TestWebhookHandler_RateLimits: an address that keeps failing is turned
+// away before any lookup, while Telegram's own address delivers a
+// backlog of 1,500 updates over 40 connections at the same instant and
+// every one is taken; a configured lower limit answers 429 with
+// Retry-After past its burst and lets the next second through.
+func TestWebhookHandler_RateLimits(t *testing.T) {
+	t.Run("FloodAndForger", func(t *testing.T) {
+		clock := staffbot.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		env := newWebhookEnvWith(t, func(h *telegram.WebhookHandler) { h.Clock = clock })
+		const forger, tg = "203.0.113.9:5000", "149.154.167.220:443"
+
+		var wg sync.WaitGroup
+		var refused, taken, other atomic.Int64
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				switch env.postFrom(forger, "/telegram/webhook/acme", "guess", "{}").Code {
+				case http.StatusTooManyRequests:
+					refused.Add(1)
+				case http.StatusForbidden:
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+		const updates, conns = 1500, 40
+		next := make(chan int)
+		for range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for id := range next {
+					body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "from": {"id": 1, "is_bot": false, "first_name": "A"},`+
+						` "chat": {"id": 1, "type": "private"}, "date": 1, "text": "x"}}`, id, id)
+					if env.postFrom(tg, "/telegram/webhook/acme", testSecret, body).Code == http.StatusOK {
+						taken.Add(1)
+					} else {
+						other.Add(1)
+					}
+				}
+			}()
+		}
+		for id := range updates {
+			next <- id + 1
+		}
+		close(next)
+		wg.Wait()
+
+		if taken.Load() != updates || env.handledCount() != updates {
+			t.Errorf("Telegram's flood: %d of %d answered 200, %d handled", taken.Load(), updates, env.handledCount())
+		}
+		if refused.Load() != 200-telegram.RefusedPerMinute || other.Load() != 0 {
+			t.Errorf("forger: %d answered 429 (want %d), %d unexpected answers", refused.Load(), 200-telegram.RefusedPerMinute, other.Load())
+		}
+		if env.lookups != updates+telegram.RefusedPerMinute {
+			t.Errorf("lookups = %d, want %d: none for a forger past its refusals", env.lookups, updates+telegram.RefusedPerMinute)
+		}
+		// The forger's address gets its refusals back with time.
+		clock.Advance(time.Minute)
+		if code := env.postFrom(forger, "/telegram/webhook/acme", "guess", "{}").Code; code != http.StatusForbidden {
+			t.Errorf("forger a minute later: %d, want 403", code)
+		}
+	})
+
+	t.Run("ConfiguredLimit", func(t *testing.T) {
+		clock := staffbot.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		env := newWebhookEnvWith(t, func(h *telegram.WebhookHandler) { h.Clock, h.Limit = clock, 10 })
+		const body = `{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 1, "type": "private"}, "date": 1, "text": "x"}}`
+		for i := range 100 {
+			if code := env.postFrom("149.154.167.220:443", "/telegram/webhook/acme", testSecret, body).Code; code != http.StatusOK {
+				t.Fatalf("delivery %d of the burst: %d", i+1, code)
+			}
+		}
+		rec := env.postFrom("149.154.167.220:443", "/telegram/webhook/acme", testSecret, body)
+		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+			t.Fatalf("past the burst: %d, Retry-After %q; want 429, 1", rec.Code, rec.Header().Get("Retry-After"))
+		}
+		if code := env.postFrom("149.154.167.221:443", "/telegram/webhook/acme", testSecret, body).Code; code != http.StatusOK {
+			t.Errorf("another address: %d, want 200", code)
+		}
+		clock.Advance(time.Second)
+		for i := range 10 {
+			if code := env.postFrom("149.154.167.220:443", "/telegram/webhook/acme", testSecret, body).Code; code != http.StatusOK {
+				t.Fatalf("delivery %d of the next second: %d", i+1, code)
+			}
+		}
+	})
+}
+
+// BenchmarkWebhookHandler_Refusals measures a refused delivery for an
+// unknown company and for a known company with a wrong secret; the two
+// should cost about the same.
+func BenchmarkWebhookHandler_Refusals(b *testing.B) {
+	for _, c := range []struct{ name, path string }{
+		{"UnknownCompany", "/telegram/webhook/other"},
+		{"WrongSecret", "/telegram/webhook/acme"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			env := newWebhookEnvWith(b, func(h *telegram.WebhookHandler) { h.Limit = -1 })
+			for i := 0; b.Loop(); i++ {
+				// A new address each time, so the refusal limit never
+				// answers first.
+				env.postFrom(fmt.Sprintf("10.%d.%d.%d:1", i>>16&255, i>>8&255, i&255), c.path, "stfb_test_secret_0002", "{}")
+			}
+		})
 	}
 }
 

@@ -83,6 +83,7 @@ type pageState string
 const (
 	pageChat       pageState = "chat"        // the conversation
 	pageJoin       pageState = "join"        // the invite form
+	pageConfirm    pageState = "confirm"     // an invite link's button
 	pageJoinFailed pageState = "join-failed" // the form again, after an unknown code
 	pageStranger   pageState = "stranger"    // an unknown invite link
 	pageError      pageState = "error"
@@ -91,6 +92,7 @@ const (
 // page is what the page template shows.
 type page struct {
 	State       pageState
+	Code        string // the invite code of pageConfirm
 	CompanyName string
 	Tag         string
 	Version     string

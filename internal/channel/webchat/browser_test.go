@@ -16,9 +16,10 @@ import (
 	"github.com/staffbot/staffbot/internal/store/storetest"
 )
 
-// TestBrowser_Conversation drives the page in headless Chromium: join by
-// link, read the bot's greeting, press a chip, type a message and see the
-// echo arrive without a reload.
+// TestBrowser_Conversation drives the page in headless Chromium: open the
+// invite link (which redeems nothing), press its button to join, read the
+// bot's greeting, press a chip, type a message and see the echo arrive
+// without a reload.
 func TestBrowser_Conversation(t *testing.T) {
 	browsertest.Require(t)
 
@@ -29,8 +30,26 @@ func TestBrowser_Conversation(t *testing.T) {
 	ctx := browsertest.New(t)
 	problems := browsertest.Watch(ctx).Errors
 
-	do(t, ctx, "greeting",
+	do(t, ctx, "open the link",
 		chromedp.Navigate(srv.URL+"/join/"+f.code),
+		chromedp.WaitVisible(chromedp.CSS(`#join`)),
+	)
+	if state := value[string](t, ctx, `document.body.dataset.state`); state != "confirm" {
+		t.Errorf("the link's page is %q, want the confirm page", state)
+	}
+	if n := len(f.bot.received()); n != 0 {
+		t.Fatalf("opening the link reached the bot %d times, want 0", n)
+	}
+	do(t, ctx, "reload the link", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#join`)))
+	if n := len(f.bot.received()); n != 0 {
+		t.Fatalf("reloading the link reached the bot %d times, want 0", n)
+	}
+	if got := text(t, ctx, `#join`); got != "Открыть чат" {
+		t.Errorf("button = %q, want Открыть чат", got)
+	}
+
+	do(t, ctx, "greeting",
+		chromedp.Click(chromedp.CSS(`#join`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`li.msg.bot .bubble strong`)),
 		eval[bool](t, `(window.__noReload = true)`),
 	)

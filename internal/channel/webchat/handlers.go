@@ -17,38 +17,37 @@ import (
 	"github.com/staffbot/staffbot/internal/store"
 )
 
-// handleJoinLink serves the web invite link /join/{code}.
+// handleJoinLink shows the page of a web invite link, /join/{code}: a
+// button that posts the code back. Opening the link redeems nothing, so a
+// messenger's link preview, a mail scanner or a HEAD probe cannot use up
+// the single-use invite before the employee, whatever it calls itself. An
+// unknown code gets the page for strangers at once.
 func (s *Server) handleJoinLink(w http.ResponseWriter, r *http.Request) {
 	if !s.allow(w, r, s.joinLimit) {
 		return
 	}
-	if r.Method == http.MethodHead || isLinkPreview(r.UserAgent()) {
-		// Link previews, mail scanners and HEAD probes must not use up a
-		// single-use invite before the employee opens it. They get the
-		// invite form, which redeems nothing.
-		s.renderPage(w, http.StatusOK, page{State: pageJoin})
+	code := r.PathValue("code")
+	if _, err := s.inviteCompany(r, code); err != nil {
+		s.joinFailed(w, r, err, pageStranger)
 		return
 	}
-	s.join(w, r, r.PathValue("code"), pageStranger)
+	s.renderPage(w, http.StatusOK, page{State: pageConfirm, Code: code})
 }
 
-// linkPreviewAgents are substrings of the User-Agent of fetchers that open
-// links on a person's behalf without the person: messenger link previews,
-// social cards and mail security scanners.
-var linkPreviewAgents = []string{
-	"bot", "preview", "scanner", "facebookexternalhit", "whatsapp", "skypeuri",
-	"vkshare", "outlook", "proofpoint", "mimecast", "barracuda", "curl", "wget",
-	"python-requests", "go-http-client",
-}
-
-func isLinkPreview(ua string) bool {
-	ua = strings.ToLower(ua)
-	for _, a := range linkPreviewAgents {
-		if strings.Contains(ua, a) {
-			return true
-		}
+// handleJoinConfirm redeems the code of an invite link when its page's
+// button is pressed. Only a form from this site counts: a page elsewhere
+// cannot sign a browser in to someone's invite.
+func (s *Server) handleJoinConfirm(w http.ResponseWriter, r *http.Request) {
+	if !s.allow(w, r, s.joinLimit) {
+		return
 	}
-	return false
+	if !sameOrigin(r) {
+		s.Logger.WarnContext(r.Context(), "Cross-site web chat join refused")
+		http.Error(w, "Forbidden", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	s.join(w, r, r.PathValue("code"), pageStranger)
 }
 
 // handleJoinForm takes a code pasted into the form of /chat.
@@ -73,14 +72,8 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request, code string, unkno
 	ctx := r.Context()
 
 	co, err := s.inviteCompany(r, code)
-	if errors.Is(err, staffbot.ErrNotFound) {
-		s.Logger.DebugContext(ctx, "Unknown web chat invite")
-		s.renderPage(w, http.StatusNotFound, page{State: unknown})
-		return
-	}
 	if err != nil {
-		s.Logger.ErrorContext(ctx, "Web chat join failed", slog.String("error", err.Error()))
-		s.renderPage(w, http.StatusInternalServerError, page{State: pageError})
+		s.joinFailed(w, r, err, unknown)
 		return
 	}
 
@@ -107,6 +100,19 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request, code string, unkno
 
 	s.setSession(w, co, token)
 	http.Redirect(w, r, "/chat", http.StatusSeeOther)
+}
+
+// joinFailed answers a code that found no invite with the page for
+// strangers (or the form again), which tells nothing about any company,
+// and anything else with the error page.
+func (s *Server) joinFailed(w http.ResponseWriter, r *http.Request, err error, unknown pageState) {
+	if errors.Is(err, staffbot.ErrNotFound) {
+		s.Logger.DebugContext(r.Context(), "Unknown web chat invite")
+		s.renderPage(w, http.StatusNotFound, page{State: unknown})
+		return
+	}
+	s.Logger.ErrorContext(r.Context(), "Web chat join failed", slog.String("error", err.Error()))
+	s.renderPage(w, http.StatusInternalServerError, page{State: pageError})
 }
 
 func (s *Server) inviteCompany(r *http.Request, code string) (*staffbot.Company, error) {

@@ -115,10 +115,11 @@ func (f *fixture) do(r *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
-// join opens the invite link and returns the session cookie.
+// join presses the button of the invite link's page and returns the
+// session cookie.
 func (f *fixture) join(t *testing.T) *http.Cookie {
 	t.Helper()
-	w := f.do(httptest.NewRequest("GET", "/join/"+f.code, nil))
+	w := f.do(joinPost(f.code))
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("join: status = %d, want 303; body %s", w.Code, w.Body)
 	}
@@ -191,6 +192,15 @@ func apiSend(body string, cookie *http.Cookie) *http.Request {
 	if cookie != nil {
 		r.AddCookie(cookie)
 	}
+	return r
+}
+
+// joinPost is the form of an invite link's page, as a browser posts it
+// from the page itself.
+func joinPost(code string) *http.Request {
+	r := httptest.NewRequest("POST", "/join/"+code, nil)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	return r
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/channel"
+	"github.com/staffbot/staffbot/internal/ratelimit"
 	"github.com/staffbot/staffbot/internal/store"
 )
 
@@ -74,8 +75,8 @@ type Server struct {
 
 	once      sync.Once
 	waiters   *notifier
-	joinLimit *limiter
-	sendLimit *limiter
+	joinLimit *ratelimit.Limiter
+	sendLimit *ratelimit.Limiter
 	assets    *assets
 }
 
@@ -109,6 +110,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.init()
 
 	mux.Handle("GET /join/{code}", s.headers(s.handleJoinLink))
+	mux.Handle("POST /join/{code}", s.headers(s.handleJoinConfirm))
 	mux.Handle("GET /chat", s.headers(s.handleChat))
 	mux.Handle("POST /chat/join", s.headers(s.handleJoinForm))
 	mux.Handle("POST /chat/api/send", s.headers(s.handleSend))

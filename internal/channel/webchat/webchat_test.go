@@ -23,9 +23,21 @@ func TestServer_Join(t *testing.T) {
 
 			f := newFixture(t, open(t), false)
 			f.register()
-			r := httptest.NewRequest("GET", "/join/"+f.code, nil)
+
+			// The link shows a button, which posts the code back.
+			w := f.do(httptest.NewRequest("GET", "/join/"+f.code, nil))
+			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `<form class="card" method="post" action="/join/`+f.code+`">`) ||
+				!strings.Contains(w.Body.String(), `id="join"`) {
+				t.Fatalf("GET the link: %d\n%s\nwant the page with the button", w.Code, w.Body)
+			}
+			checkSecurityHeaders(t, w)
+			if len(w.Result().Cookies()) != 0 || len(f.bot.received()) != 0 {
+				t.Fatal("GET the link started a session")
+			}
+
+			r := joinPost(f.code)
 			r.Header.Set("Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
-			w := f.do(r)
+			w = f.do(r)
 
 			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/chat" {
 				t.Fatalf("status = %d, location %q; want 303 to /chat", w.Code, w.Header().Get("Location"))
@@ -87,24 +99,60 @@ func TestServer_Join(t *testing.T) {
 			f := newFixture(t, open(t), false)
 			f.register()
 			for _, code := range []string{"junk", staffbot.NewInviteCode(), "..%2F..%2Fetc", strings.Repeat("a", 65)} {
-				w := f.do(httptest.NewRequest("GET", "/join/"+code, nil))
-				if w.Code != http.StatusNotFound {
-					t.Errorf("%s: status = %d, want 404", code, w.Code)
+				for _, r := range []*http.Request{httptest.NewRequest("GET", "/join/"+code, nil), joinPost(code)} {
+					w := f.do(r)
+					if w.Code != http.StatusNotFound {
+						t.Errorf("%s %s: status = %d, want 404", r.Method, code, w.Code)
+					}
+					checkStranger(t, f, code, w)
 				}
-				body := w.Body.String()
-				if !strings.Contains(body, "закрытый бот компании") || !strings.Contains(body, "приглашение у HR") {
-					t.Errorf("%s: not the stranger page:\n%s", code, body)
-				}
-				if strings.Contains(body, f.co.Name) || strings.Contains(body, f.co.Slug) {
-					t.Errorf("%s: stranger page names the company", code)
-				}
-				if len(w.Result().Cookies()) != 0 {
-					t.Errorf("%s: stranger got a cookie", code)
-				}
-				checkSecurityHeaders(t, w)
 			}
 			if n := len(f.bot.received()); n != 0 {
 				t.Errorf("Handle called %d times, want 0", n)
+			}
+		})
+
+		// Opening the link, by any client under any name and any method
+		// but the page's POST, never spends the single-use invite.
+		t.Run("OpeningTheLinkNeverRedeems", func(t *testing.T) {
+			t.Parallel()
+
+			f := newFixture(t, open(t), false)
+			f.register()
+			for _, ua := range []string{
+				"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/146.0 Safari/537.36",
+				"Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1",
+				"TelegramBot (like TwitterBot)",
+				"",
+			} {
+				for _, method := range []string{"GET", "HEAD"} {
+					r := httptest.NewRequest(method, "/join/"+f.code, nil)
+					r.Header.Set("User-Agent", ua)
+					r.Header.Set("Sec-Fetch-Site", "none")
+					if w := f.do(r); w.Code != http.StatusOK || len(w.Result().Cookies()) != 0 {
+						t.Errorf("%s as %q: %d with %d cookie(s), want 200 and none", method, ua, w.Code, len(w.Result().Cookies()))
+					}
+				}
+			}
+			// A form posted from another site, or by a page of its own
+			// that a browser marks cross-site, is refused.
+			for _, h := range []map[string]string{{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}} {
+				r := httptest.NewRequest("POST", "/join/"+f.code, nil)
+				for k, v := range h {
+					r.Header.Set(k, v)
+				}
+				if w := f.do(r); w.Code != http.StatusForbidden {
+					t.Errorf("cross-site POST %v: %d, want 403", h, w.Code)
+				}
+			}
+			if n := len(f.bot.received()); n != 0 {
+				t.Fatalf("Handle called %d times, want 0", n)
+			}
+			// The page's own button still works: the invite, which the bot
+			// redeems once, is unused.
+			f.join(t)
+			if ins := f.bot.received(); len(ins) != 1 || ins[0].Text != "/start "+f.code {
+				t.Errorf("incoming = %+v, want one /start <code>", ins)
 			}
 		})
 
@@ -165,6 +213,23 @@ func TestServer_Join(t *testing.T) {
 			}
 		})
 	})
+}
+
+// checkStranger checks the page for strangers: it says the bot is closed,
+// names no company and leaves no session.
+func checkStranger(t *testing.T, f *fixture, code string, w *httptest.ResponseRecorder) {
+	t.Helper()
+	body := w.Body.String()
+	if !strings.Contains(body, "закрытый бот компании") || !strings.Contains(body, "приглашение у HR") {
+		t.Errorf("%s: not the stranger page:\n%s", code, body)
+	}
+	if strings.Contains(body, f.co.Name) || strings.Contains(body, f.co.Slug) {
+		t.Errorf("%s: stranger page names the company", code)
+	}
+	if len(w.Result().Cookies()) != 0 {
+		t.Errorf("%s: stranger got a cookie", code)
+	}
+	checkSecurityHeaders(t, w)
 }
 
 func TestServer_Chat(t *testing.T) {
@@ -392,15 +457,15 @@ func TestLimiter(t *testing.T) {
 	client := clientPrefix(httptest.NewRequest("GET", "/", nil))
 
 	for i := range 2 {
-		if ok, _ := l.take(client, now); !ok {
+		if ok, _ := l.Allow(client, now); !ok {
 			t.Fatalf("take %d refused within the burst", i)
 		}
 	}
-	ok, wait := l.take(client, now)
+	ok, wait := l.Allow(client, now)
 	if ok || wait <= 0 || wait > time.Second {
 		t.Fatalf("take over the burst = %v, wait %s; want refused, wait up to 1s", ok, wait)
 	}
-	if ok, _ := l.take(client, now.Add(time.Second)); !ok {
+	if ok, _ := l.Allow(client, now.Add(time.Second)); !ok {
 		t.Error("take after a second refused")
 	}
 }

@@ -42,6 +42,13 @@ type Generator interface {
 	Answer(ctx context.Context, req llm.Request) (llm.Reply, error)
 }
 
+// Escalator opens a ticket for HR from a question, in the caller's
+// transaction; the helpdesk provides it.
+type Escalator interface {
+	OpenFromEscalation(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+		text, category string) (*store.Ticket, error)
+}
+
 // Responder answers questions in the chat. It implements the bot's hook
 // for what no scenario took.
 type Responder struct {
@@ -51,6 +58,11 @@ type Responder struct {
 
 	// HTTPClient reaches the generative layer's endpoint.
 	HTTPClient *http.Client
+
+	// Escalator, when set, turns a question passed to HR into a helpdesk
+	// ticket at once, and the helpdesk tells the employee its number.
+	// Without it the question waits as an HR request.
+	Escalator Escalator
 
 	// NewGenerator, when set, replaces the OpenAI-compatible client made
 	// from a company's settings; tests use it.
@@ -81,6 +93,38 @@ func (r *Responder) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 		return r.question(ctx, tx, co, emp, acct, in, text)
 	}
 	return false, nil
+}
+
+// AnswerIfSure answers a typed message with an article when the engine is
+// sure of one, with extra as a button under it; the self-service
+// catalogue asks this of messages that name a service but ask more. It
+// reports whether it answered. The answer is the article itself, not
+// phrased by the generative layer, so that the button stays with it.
+func (r *Responder) AnswerIfSure(ctx context.Context, tx *store.Tx, co *staffbot.Company, emp *staffbot.Employee,
+	acct *staffbot.ChannelAccount, in channel.Incoming, extra channel.Button) (bool, error) {
+	text := strings.TrimSpace(in.Text)
+	if in.Kind != channel.KindText || text == "" {
+		return false, nil
+	}
+	kb, err := r.indexes.get(ctx, tx, co.ID)
+	if err != nil || kb.ix.Len() == 0 {
+		return false, err
+	}
+	res := kb.ix.Search(text, faq.Audience{Department: emp.Department, Office: emp.Office})
+	if res.Band != faq.BandHigh {
+		return false, nil
+	}
+	now := r.Clock.Now()
+	q := &store.FAQQuestion{
+		CompanyID: co.ID, EmployeeID: emp.ID, Text: text, Terms: kb.ix.Terms(text), Band: string(res.Band),
+		ArticleSlug: res.Top(), Confidence: res.Confidence, Outcome: store.FAQAnswered, CreatedAt: now,
+	}
+	if err := tx.CreateFAQQuestion(ctx, q); err != nil {
+		return false, err
+	}
+	msg := answerMessage(kb, kb.ix.Find(res.Top()), q.ID, "", lang(in, &res))
+	msg.Buttons = append([][]channel.Button{{extra}}, msg.Buttons...)
+	return true, tx.EnqueueToAccount(ctx, acct, msg, now)
 }
 
 // lang picks the reply language: English for an English message or an
@@ -269,11 +313,22 @@ func (r *Responder) button(ctx context.Context, tx *store.Tx, co *staffbot.Compa
 		if q.Outcome == store.FAQToHR {
 			return tx.EnqueueToAccount(ctx, acct, channel.Outgoing{Text: t(lg, "sent.to.hr")}, now)
 		}
-		req := &store.HRRequest{CompanyID: co.ID, EmployeeID: emp.ID, QuestionID: &q.ID, Text: q.Text, CreatedAt: now}
-		if err := tx.CreateHRRequest(ctx, req); err != nil {
+		if err := tx.SetFAQOutcome(ctx, co.ID, q.ID, store.FAQToHR); err != nil {
 			return err
 		}
-		if err := tx.SetFAQOutcome(ctx, co.ID, q.ID, store.FAQToHR); err != nil {
+		if r.Escalator != nil {
+			// One message: the helpdesk answers with the ticket's number.
+			tk, err := r.Escalator.OpenFromEscalation(ctx, tx, co, emp, q.Text, "")
+			if err != nil {
+				return err
+			}
+			r.Logger.InfoContext(ctx, "Question passed to HR",
+				slog.Int64("company_id", int64(co.ID)), slog.Int64("employee_id", int64(emp.ID)),
+				slog.Int64("ticket_id", tk.ID))
+			return nil
+		}
+		req := &store.HRRequest{CompanyID: co.ID, EmployeeID: emp.ID, QuestionID: &q.ID, Text: q.Text, CreatedAt: now}
+		if err := tx.CreateHRRequest(ctx, req); err != nil {
 			return err
 		}
 		r.Logger.InfoContext(ctx, "Question passed to HR",

@@ -34,11 +34,29 @@ var (
 const stemCacheMax = 200_000
 
 // stemFixRU corrects words whose Snowball stem loses the root, mostly
-// nouns that end like a reflexive verb.
-var stemFixRU = map[string]string{
-	"подпись": "подпис", "роспись": "роспис", "запись": "запис", "надпись": "надпис", "опись": "опис",
-	"переписка": "переписк",
-}
+// nouns that end like a reflexive verb, and joins the forms of common
+// words whose vowel drops out ("день", "дня"; "ребёнок", "ребёнка").
+var stemFixRU = func() map[string]string {
+	m := map[string]string{
+		"подпись": "подпис", "роспись": "роспис", "запись": "запис", "надпись": "надпис", "опись": "опис",
+		"переписка": "переписк", "перерыв": "перерыв",
+	}
+	forms := map[string][]string{
+		"ден":     {"день", "дня", "дню", "днем", "дне", "дни", "дней", "дням", "днями", "днях"},
+		"ребенк":  {"ребенок", "ребенка", "ребенку", "ребенком", "ребенке"},
+		"деньг":   {"деньги", "денег", "деньгам", "деньгами", "деньгах"},
+		"отц":     {"отец", "отца", "отцу", "отцом", "отце"},
+		"займ":    {"заем", "займа", "займу", "займом"},
+		"звонк":   {"звонок", "звонка", "звонку", "звонком"},
+		"перерыв": {"перерыва", "перерыву", "перерывом", "перерывы", "перерывов"},
+	}
+	for stem, ws := range forms {
+		for _, w := range ws {
+			m[w] = stem
+		}
+	}
+	return m
+}()
 
 // StemEN returns the Snowball stem of a lower-case English word.
 func StemEN(w string) string {

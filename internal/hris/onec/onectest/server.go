@@ -286,6 +286,23 @@ func (s *Server) UpdateEmployee(code string, fn func(e *Employee)) {
 	s.putEmployee(e)
 }
 
+// RemoveEmployees deletes employees by code, as if 1C no longer had them
+// (a record deleted for good, or a publication that stopped showing it).
+func (s *Server) RemoveEmployees(codes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, code := range codes {
+		ref, ok := s.codes[code]
+		if !ok {
+			panic("onectest: no employee " + code)
+		}
+		s.sets[employeesSet].records = removeBy(s.sets[employeesSet].records, "Ref_Key", ref)
+		s.sets[hrSet].records = removeBy(s.sets[hrSet].records, "Сотрудник_Key", ref)
+		delete(s.codes, code)
+	}
+	s.sets[employeesSet].sorted, s.sets[hrSet].sorted = nil, nil
+}
+
 // Key returns a deterministic GUID for n, in 1C's lower-case form.
 func Key(prefix, n int) string {
 	return fmt.Sprintf("%08x-%04x-11ef-9a01-005056a1b2c3", n, prefix)

@@ -74,6 +74,15 @@ func (s *Server) Put(es ...Employee) {
 	}
 }
 
+// Delete removes employees by number.
+func (s *Server) Delete(numbers ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range numbers {
+		delete(s.emps, n)
+	}
+}
+
 // Fail makes every request answer status until Fail(0).
 func (s *Server) Fail(status int) {
 	s.mu.Lock()

@@ -165,6 +165,19 @@ func (s *Server) put(e Employee) {
 	})
 }
 
+// Remove deletes employees by user id, as if the instance no longer
+// returned them.
+func (s *Server) Remove(userIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range userIDs {
+		for _, set := range []string{"User", "EmpEmployment", "EmpJob"} {
+			s.sets[set] = removeBy(s.sets[set], "userId", id)
+		}
+		s.sets["PerPerson"] = removeBy(s.sets["PerPerson"], "personIdExternal", "P"+id)
+	}
+}
+
 func removeBy(recs []map[string]any, field, value string) []map[string]any {
 	out := recs[:0]
 	for _, r := range recs {
