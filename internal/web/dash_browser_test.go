@@ -267,7 +267,8 @@ func TestBrowser_Cabinet(t *testing.T) {
 	if got := text(t, ctx, `#request-status`); got != "отклонена" {
 		t.Errorf("declined request's status = %q", got)
 	}
-	if !strings.Contains(text(t, ctx, `#history`), "Нужен оригинал заявления с подписью") {
+	history := text(t, ctx, `#history`)
+	if !strings.Contains(history, "Нужен оригинал заявления с подписью") {
 		t.Error("the reason is not in the history")
 	}
 

@@ -296,8 +296,11 @@ func (h *requestPages) card(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range view.Events {
 		ev := rqEvent{Kind: e.Kind, Label: v.T("rq.ev." + e.Kind), Time: n.time(&e.At), Note: e.Note, Actor: v.T("rq.actor.system")}
-		if e.Kind == store.ServiceEventQueued && req.DueAt != nil {
+		switch {
+		case e.Kind == store.ServiceEventQueued && req.DueAt != nil:
 			ev.Label = v.T("rq.ev.queued_due", req.DueAt.In(n.loc).Format("02.01.2006 15:04"))
+		case e.Kind == store.ServiceEventWarned && req.DueAt != nil && e.At.After(*req.DueAt):
+			ev.Label = v.T("rq.ev.warned_late")
 		}
 		switch staffbot.ActorKind(e.ActorKind) {
 		case staffbot.ActorUser:

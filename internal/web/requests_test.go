@@ -141,6 +141,11 @@ func TestRequestsPages(t *testing.T) {
 			t.Error("the closed filter shows open requests")
 		}
 
+		// The overdue one was reminded of on the first pass, late.
+		if p := c.get("/hr/requests/" + strconv.FormatInt(old.ID, 10)); !strings.Contains(p.body, "HR напомнили: срок уже истёк") {
+			t.Errorf("the overdue request's card lacks the late reminder:\n%s", p.body)
+		}
+
 		path := "/hr/requests/" + strconv.FormatInt(cert.ID, 10)
 		p = c.get(path)
 		for _, want := range []string{"В банк", "Указать в справке зарплату?", "3 рабочих дня по ст. 62 ТК РФ", "03.03.2026",
