@@ -195,7 +195,7 @@ func (h *harness) push(update []byte) {
 // waitSent waits until chat has received n messages in all and returns them.
 func (h *harness) waitSent(chat int64, n int) []telegramtest.Message {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	msgs, err := h.tg.WaitSent(ctx, chat, n)
 	if err != nil {
