@@ -11,6 +11,7 @@ type kind int
 const (
 	kindCustom kind = iota
 	kindIgnore      // a column without a header
+	kindPay         // pay: never imported, see isPayHeader
 	kindNumber
 	kindFullName
 	kindLastName
@@ -134,7 +135,33 @@ func kindOf(header string) kind {
 	if k, ok := synonyms[key]; ok {
 		return k
 	}
+	if isPayKey(key) {
+		return kindPay
+	}
 	return kindCustom
+}
+
+// payParts are parts of a header, reduced by headerKey, that name pay.
+// Salaries stay in the accounting system: such a column is skipped with a
+// notice, never stored.
+var payParts = []string{
+	"оклад", "зарплат", "заработнаяплата", "заработнойплаты", "тарифнаяставка",
+	"salary", "salaries", "wage", "payrate",
+}
+
+// isPayKey reports whether a reduced header names pay: "Оклад",
+// "Должностной оклад, руб.", "Зарплата", "Ставка", "Salary", "Wage",
+// "Pay rate". "Ставка" counts only at the start, so "Доставка" does not.
+func isPayKey(key string) bool {
+	if strings.HasPrefix(key, "ставка") {
+		return true
+	}
+	for _, p := range payParts {
+		if strings.Contains(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // isHeader reports whether rec looks like the header row: it names a

@@ -31,7 +31,8 @@ type Row struct {
 	Line int
 
 	// Employee has no IDs and no company yet. Custom holds the columns
-	// importer does not know, under their header as written in the file.
+	// importer does not know, under their header as written in the file;
+	// pay columns are never kept (see Notice).
 	Employee staffbot.Employee
 
 	// ManagerNumber and MentorNumber are the personnel numbers of the
@@ -72,6 +73,20 @@ func (p Problem) format(msg, line string) string {
 		return fmt.Sprintf("%s %d, «%s»: %s", line, p.Line, p.Column, msg)
 	}
 }
+
+// Notice is something an import leaves out on purpose, such as a pay
+// column. It rejects nothing: the file imports without what it names.
+type Notice struct {
+	Column    string // the header as written in the file
+	Message   string // Russian, for HR
+	MessageEN string
+}
+
+// String formats n in Russian: «Оклад»: столбец пропущен: ….
+func (n Notice) String() string { return fmt.Sprintf("«%s»: %s", n.Column, n.Message) }
+
+// English formats n like String, in English.
+func (n Notice) English() string { return fmt.Sprintf("«%s»: %s", n.Column, n.MessageEN) }
 
 // Problems is every problem found in a file. It is an error so that Parse
 // can return it; it matches staffbot.ErrInvalid. Nothing from a file with
@@ -123,11 +138,23 @@ func Parse(r io.Reader, fileName string) ([]Row, error) {
 // A value Parse already rejected is not reported again as missing. known may
 // be nil when the company has no employees yet.
 func ParseAndValidate(r io.Reader, fileName string, known func(personnelNumber string) bool) ([]Row, error) {
+	rows, _, err := ParseAndValidateNotices(r, fileName, known)
+	return rows, err
+}
+
+// ParseAndValidateNotices is ParseAndValidate that also returns the
+// notices: columns the import skips on purpose (pay), to be shown to
+// whoever imports the file whether or not it has problems.
+func ParseAndValidateNotices(r io.Reader, fileName string, known func(personnelNumber string) bool) ([]Row, []Notice, error) {
 	res, err := parse(r, fileName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	rows, err := res.validated(known)
+	return rows, res.notices, err
+}
 
+func (res *result) validated(known func(personnelNumber string) bool) ([]Row, error) {
 	// A problem Parse found in a field explains the field being empty, so
 	// Validate's "missing" for the same line and field would only repeat it.
 	type spot struct {
@@ -156,6 +183,7 @@ func ParseAndValidate(r io.Reader, fileName string, known func(personnelNumber s
 type result struct {
 	rows     []Row
 	problems Problems
+	notices  []Notice
 
 	// columns names each known field's column as the file's header writes
 	// it; absent holds the fields whose column the file lacks.

@@ -59,40 +59,65 @@ func TestParse_Cases(t *testing.T) {
 			PersonnelNumber: "00-0000001", FullName: "Иванова Анна Петровна",
 			Position: "Бухгалтер", Department: "Бухгалтерия",
 			HiredOn: date(2019, time.February, 1),
-			Custom:  map[string]string{"Дата рождения": "14.03.1988", "Оклад": "85 000,00"},
+			Custom:  map[string]string{"Дата рождения": "14.03.1988"},
 		}},
 		{Line: 3, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000002", FullName: "Петров Сергей Иванович",
 			Position: "Инженер; ведущий", Department: `Отдел "Эксплуатация"`,
 			HiredOn: date(2015, time.June, 15), DismissedOn: &dismissed,
-			Custom: map[string]string{"Дата рождения": "05.11.1979", "Оклад": "120 500,50"},
+			Custom: map[string]string{"Дата рождения": "05.11.1979"},
 		}},
 		{Line: 4, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000003", FullName: "Ёлкин Пётр Алексеевич",
 			Position: "Специалист по кадрам", Department: "Отдел кадров",
 			HiredOn: date(2022, time.October, 10),
-			Custom:  map[string]string{"Дата рождения": "29.02.1992", "Оклад": "70 000,00"},
+			Custom:  map[string]string{"Дата рождения": "29.02.1992"},
 		}},
 		{Line: 5, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000004", FullName: "Смирнова-Кузнецова Ольга",
 			Position: "Менеджер", Department: "Продажи Москва",
 			HiredOn: date(2023, time.April, 3),
-			Custom:  map[string]string{"Дата рождения": "01.01.1990", "Оклад": "95 000,00"},
+			Custom:  map[string]string{"Дата рождения": "01.01.1990"},
 		}},
 		{Line: 6, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000005", FullName: "Ким Ен Су",
 			Position: "Программист", Department: "ИТ",
 			HiredOn: date(2024, time.September, 1),
-			Custom:  map[string]string{"Дата рождения": "12.12.1995", "Оклад": "150 000,00"},
+			Custom:  map[string]string{"Дата рождения": "12.12.1995"},
 		}},
 	}
+
+	// The eighth column, «Оклад», is pay: it is skipped with a notice and
+	// the file still imports.
+	wantNotices := []Notice{{
+		Column:    "Оклад",
+		Message:   "столбец пропущен: оплата труда хранится в учётной системе, а не в staffbot",
+		MessageEN: "the column is skipped: pay stays in the accounting system, not in staffbot",
+	}}
 
 	var results [][]Row
 	for _, name := range []string{"36-csv-utf8-bom-semicolon", "37-csv-cp1251-semicolon"} {
 		t.Run(name, func(t *testing.T) {
-			got := mustParse(t, mustOpen(t, name+".csv"), name+".csv")
+			data := mustOpen(t, name+".csv")
+			got, notices, err := ParseAndValidateNotices(bytes.NewReader(data), name+".csv", nil)
+			if err != nil {
+				t.Fatalf("ParseAndValidateNotices:\n%v", err)
+			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("rows:\n got %+v\nwant %+v", got, want)
+			}
+			if !reflect.DeepEqual(notices, wantNotices) {
+				t.Errorf("notices = %+v, want %+v", notices, wantNotices)
+			}
+			// 7 of the 8 columns are kept: 6 known ones and the birth date.
+			kept := map[string]bool{}
+			for _, r := range got {
+				for k := range r.Employee.Custom {
+					kept[k] = true
+				}
+			}
+			if n := 6 + len(kept); n != 7 {
+				t.Errorf("%d columns kept, want 7 (custom: %v)", n, kept)
 			}
 			results = append(results, got)
 		})
@@ -267,6 +292,37 @@ func TestParse_UTF16(t *testing.T) {
 	rows := mustParse(t, data, "list.txt")
 	if len(rows) != 1 || rows[0].Employee.FullName != "Ёлкин Пётр" {
 		t.Errorf("rows = %+v, want Ёлкин Пётр", rows)
+	}
+}
+
+// TestPayColumnsSkipped: a column naming pay, however written, is left out
+// with a notice and rejects nothing; other unknown columns are kept.
+func TestPayColumnsSkipped(t *testing.T) {
+	pay := []string{"Оклад", "Должностной оклад, руб.", "ЗАРПЛАТА", "Заработная плата", "Ставка",
+		"Тарифная ставка", "Salary", "Wage", "Pay rate", "pay_rate", "Размер заработной платы"}
+	kept := []string{"Дата рождения", "Доставка", "Пропуск"}
+	header := "Табельный номер;ФИО;Дата приема;" + strings.Join(append(append([]string{}, pay...), kept...), ";")
+	line := "1;Иванов Иван;01.02.2020;" + strings.Repeat("100 000;", len(pay)) + "14.03.1988;да;A-1"
+	rows, notices, err := ParseAndValidateNotices(strings.NewReader(header+"\n"+line+"\n"), "staff.csv", nil)
+	if err != nil {
+		t.Fatalf("a file with pay columns is refused: %v", err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("rows = %d, want 1", len(rows))
+	}
+	want := map[string]string{"Дата рождения": "14.03.1988", "Доставка": "да", "Пропуск": "A-1"}
+	if !reflect.DeepEqual(rows[0].Employee.Custom, want) {
+		t.Errorf("custom = %v, want %v", rows[0].Employee.Custom, want)
+	}
+	var got []string
+	for _, n := range notices {
+		got = append(got, n.Column)
+		if !strings.Contains(n.String(), "учётной системе") || !strings.Contains(n.English(), "accounting system") {
+			t.Errorf("notice %q / %q does not say why", n.String(), n.English())
+		}
+	}
+	if !reflect.DeepEqual(got, pay) {
+		t.Errorf("notices for %v, want %v", got, pay)
 	}
 }
 
@@ -518,16 +574,16 @@ func TestParse_XLSX(t *testing.T) {
 		{Line: 5, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000001", FullName: "Иванова Анна Петровна",
 			HiredOn: date(2019, time.February, 1), Phone: "+79123456789",
-			Custom: map[string]string{"Дата рождения": "29.02.1992", "Оклад": "85000.5"},
+			Custom: map[string]string{"Дата рождения": "29.02.1992"}, // «Оклад» is pay, skipped
 		}},
 		{Line: 6, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000002", FullName: "Петров Сергей Иванович",
 			HiredOn: date(2015, time.June, 15), DismissedOn: &dismissed, Phone: "+79123456789",
-			Custom: map[string]string{"Дата рождения": "", "Оклад": ""},
+			Custom: map[string]string{"Дата рождения": ""},
 		}},
 		{Line: 7, Employee: staffbot.Employee{
 			PersonnelNumber: "00-0000003", FullName: "Ёлкин Пётр",
-			Custom: map[string]string{"Дата рождения": "", "Оклад": ""},
+			Custom: map[string]string{"Дата рождения": ""},
 		}},
 	}
 	if !reflect.DeepEqual(rows, want) {

@@ -191,7 +191,9 @@ func TestKindOf(t *testing.T) {
 		{"Manager number", kindManager},
 		{"Наставник (таб. №)", kindMentor},
 		{"Дата рождения", kindCustom},
-		{"Оклад", kindCustom},
+		{"Оклад", kindPay},
+		{"Зарплата", kindPay},
+		{"Доставка", kindCustom},
 		{" ", kindIgnore},
 	}
 	for _, tt := range tests {

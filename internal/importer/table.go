@@ -105,6 +105,14 @@ func (t *table) header(line int, rec []string) {
 		switch k {
 		case kindIgnore:
 			continue
+		case kindPay:
+			t.res.notices = append(t.res.notices, Notice{
+				Column:    h,
+				Message:   "столбец пропущен: оплата труда хранится в учётной системе, а не в staffbot",
+				MessageEN: "the column is skipped: pay stays in the accounting system, not in staffbot",
+			})
+			t.cols[i].kind = kindIgnore
+			continue
 		case kindCustom:
 			if j, ok := custom[h]; ok {
 				first = j
