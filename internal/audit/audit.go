@@ -21,7 +21,8 @@ import (
 // Record appends rec to its company's chain inside tx, the transaction of
 // the change it describes. A record without an actor takes the context's
 // (staffbot.WithActor); one without a time is stamped now. Secrets,
-// tokens, phones and e-mail addresses in Before and After are masked.
+// tokens, phones, e-mail addresses and the values of employees' custom
+// fields ("custom") in Before and After are masked.
 func Record(ctx context.Context, tx *store.Tx, rec staffbot.AuditRecord) error {
 	return tx.AppendAudit(ctx, &rec)
 }

@@ -55,7 +55,7 @@ type auditDetails struct {
 // takes the context's (staffbot.WithActor), or else is the system's; one
 // without a time is stamped now. Before and After are masked: secrets,
 // tokens, codes and hashes become "***", phones and e-mail addresses keep
-// a hint only. Records get their ID and Seq.
+// a hint only, and so do the values of custom fields. Records get their ID and Seq.
 func (t *Tx) AppendAudit(ctx context.Context, recs ...*staffbot.AuditRecord) error {
 	var companies []staffbot.CompanyID
 	for _, r := range recs {
@@ -732,6 +732,9 @@ func maskValue(key string, v any) any {
 	k := strings.ToLower(key)
 	switch x := v.(type) {
 	case map[string]any:
+		if isCustomKey(k) {
+			return maskCustom(x)
+		}
 		for kk, vv := range x {
 			x[kk] = maskValue(kk, vv)
 		}
@@ -761,6 +764,30 @@ func maskValue(key string, v any) any {
 		return x
 	}
 	return v
+}
+
+// isCustomKey reports whether a key holds an employee's custom fields:
+// whatever columns a staff file brought (a birth date, a passport number).
+func isCustomKey(k string) bool { return k == "custom" || k == "custom_fields" }
+
+// maskCustom masks every value of custom fields as personal data, the
+// way a phone is masked, keeping the field names: a change shows which
+// field changed, not what it holds.
+func maskCustom(m map[string]any) map[string]any {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				m[k] = maskPhone(x)
+			}
+		case json.Number:
+			m[k] = maskPhone(x.String())
+		case nil, bool:
+		default:
+			m[k] = "***"
+		}
+	}
+	return m
 }
 
 // isSecretKey reports whether a key names a secret; ids (key_id,

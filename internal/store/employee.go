@@ -59,7 +59,7 @@ func (s *Store) scanEmployee(row scanner) (*staffbot.Employee, error) {
 		id := staffbot.EmployeeID(mentor.Int64)
 		e.MentorID = &id
 	}
-	if err := json.Unmarshal([]byte(custom), &e.Custom); err != nil {
+	if e.Custom, err = s.openCustom(ctx, e.CompanyID, custom); err != nil {
 		return nil, fmt.Errorf("employee %d custom fields: %w", e.ID, err)
 	}
 	e.CreatedAt = fromMillis(created)
@@ -285,7 +285,8 @@ func employeeChangeRecord(companyID staffbot.CompanyID, old, e *staffbot.Employe
 }
 
 // employeeAuditFields is what the audit log shows of an employee; the
-// phone and e-mail are masked when the record is written.
+// phone, e-mail and custom field values are masked when the record is
+// written.
 func employeeAuditFields(e *staffbot.Employee) map[string]any {
 	m := map[string]any{
 		"personnel_number": e.PersonnelNumber, "full_name": e.FullName, "position": e.Position,
@@ -317,11 +318,7 @@ func (t *Tx) upsertEmployeeFields(ctx context.Context, companyID staffbot.Compan
 	if err != nil {
 		return 0, err
 	}
-	custom := e.Custom
-	if custom == nil {
-		custom = map[string]string{}
-	}
-	customJSON, err := json.Marshal(custom)
+	custom, err := t.sealCustom(ctx, companyID, e.Custom)
 	if err != nil {
 		return 0, err
 	}
@@ -341,9 +338,41 @@ func (t *Tx) upsertEmployeeFields(ctx context.Context, companyID staffbot.Compan
 			updated_at = excluded.updated_at
 		RETURNING id`,
 		companyID, e.PersonnelNumber, e.FullName, e.Position, e.Department, e.Office, phone, email,
-		e.HiredOn.String(), dismissed, string(customJSON), millis(now), millis(now),
+		e.HiredOn.String(), dismissed, custom, millis(now), millis(now),
 	).Scan(&id)
 	return id, err
+}
+
+// sealCustom turns an employee's custom fields into what employees.custom
+// holds: the JSON object sealed with the company's data key, like phones
+// and e-mails, since HR files put personal data there (a birth date). No
+// fields at all are stored as a plain "{}".
+func (t *Tx) sealCustom(ctx context.Context, companyID staffbot.CompanyID, custom map[string]string) (string, error) {
+	if len(custom) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(custom)
+	if err != nil {
+		return "", err
+	}
+	return t.SealValue(ctx, companyID, fieldCustom, string(b))
+}
+
+// openCustom reads employees.custom: a sealed object, or a plain one
+// written before custom fields were sealed (rotation seals those).
+func (s *Store) openCustom(ctx context.Context, companyID staffbot.CompanyID, stored string) (map[string]string, error) {
+	plain := stored
+	if !strings.HasPrefix(stored, "{") {
+		var err error
+		if plain, err = s.OpenValue(ctx, companyID, fieldCustom, stored); err != nil {
+			return nil, err
+		}
+	}
+	var out map[string]string
+	if err := json.Unmarshal([]byte(plain), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateEmployee adds one employee; the personnel number must be new.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ const (
 	fieldTOTP          = "totp_secret"
 	fieldTOTPPending   = "totp_pending"
 	fieldConnector     = "connector_secret"
+	fieldCustom        = "employee_custom"
 )
 
 // sealedColumn is a column holding values sealed with company data keys.
@@ -51,6 +53,13 @@ type sealedColumn struct {
 	// field is bound into each value; company names the column holding
 	// the company id ("id" in companies itself).
 	field, company string
+}
+
+// plainJSON reports whether the column held plain JSON objects before it
+// was sealed: such a value ("{…}") still reads, and rotation seals it. The
+// empty object stays plain, as it tells nothing.
+func (c sealedColumn) plainJSON() bool {
+	return c.table == "employees" && c.column == "custom"
 }
 
 // sealedColumns lists every column sealed with data keys, for rotation.
@@ -63,6 +72,7 @@ var sealedColumns = []sealedColumn{
 	{"users", "totp_secret_sealed", fieldTOTP, "company_id"},
 	{"users", "totp_pending_sealed", fieldTOTPPending, "company_id"},
 	{"connectors", "secret_sealed", fieldConnector, "company_id"},
+	{"employees", "custom", fieldCustom, "company_id"},
 }
 
 // masterSealedColumns lists columns whose code still seals with the master
@@ -143,6 +153,15 @@ func (s *Store) OpenValue(ctx context.Context, companyID staffbot.CompanyID, fie
 		return "", err
 	}
 	return k.data.Open(sealed, sealContext(companyID, field))
+}
+
+// openColumnValue opens a value of a sealed column; in a column that held
+// plain JSON before, a plain object is returned as it is.
+func (s *Store) openColumnValue(ctx context.Context, c sealedColumn, companyID staffbot.CompanyID, v string) (string, error) {
+	if c.plainJSON() && strings.HasPrefix(v, "{") {
+		return v, nil
+	}
+	return s.OpenValue(ctx, companyID, c.field, v)
 }
 
 const keyColumns = `key_id, company_id, purpose, version, state, key_sealed, master_id, old_key_sealed,
@@ -443,8 +462,12 @@ func (s *Store) resealColumn(ctx context.Context, c sealedColumn, companyID staf
 				sealed string
 			}
 			var vals []value
+			empty := ""
+			if c.plainJSON() {
+				empty = " AND " + c.column + " <> '{}'"
+			}
 			rows, err := tx.query(ctx, "SELECT id, "+c.column+" FROM "+c.table+" WHERE "+c.company+" = ? AND id > ? AND "+
-				c.column+" <> '' AND "+c.column+" NOT LIKE ? ORDER BY id LIMIT ?"+lock,
+				c.column+" <> ''"+empty+" AND "+c.column+" NOT LIKE ? ORDER BY id LIMIT ?"+lock,
 				companyID, lastID, secret.SealedWith(k.data.ID)+"%", batch)
 			if err != nil {
 				return err
@@ -464,7 +487,7 @@ func (s *Store) resealColumn(ctx context.Context, c sealedColumn, companyID staf
 			n = len(vals)
 			for _, v := range vals {
 				lastID = v.id
-				plain, err := s.OpenValue(ctx, companyID, c.field, v.sealed)
+				plain, err := s.openColumnValue(ctx, c, companyID, v.sealed)
 				if err != nil {
 					failed++
 					continue
