@@ -35,7 +35,8 @@ func importEmployeesCmd(ctx context.Context, args []string, stdout, stderr io.Wr
 		about: `Imports a staff list exported from 1C:ZUP or Excel (CSV or XLSX,
 windows-1251 or UTF-8): new employees are created, known ones updated by
 personnel number. The file is imported all or nothing; every problem is
-listed by line and column.`,
+listed by line and column. Pay columns (Оклад, Зарплата, Salary, …) are
+skipped with a notice: pay stays in the accounting system.`,
 		example:  "staffbot import employees --company acme --dry-run staff.csv",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
@@ -60,9 +61,17 @@ listed by line and column.`,
 		return err
 	}
 
-	sum, err := importEmployees(ctx, st, co.ID, fs.Arg(0), *dryRun)
+	sum, notices, err := importEmployees(ctx, st, co.ID, fs.Arg(0), *dryRun)
+	// Notices reject nothing and are shown either way: with the problems
+	// of a refused file, or before the summary.
+	printNotices := func(w io.Writer) {
+		for _, n := range notices {
+			fmt.Fprintf(w, "%s: %s\n", filepath.Base(fs.Arg(0)), n.String())
+		}
+	}
 	var problems importer.Problems
 	if errors.As(err, &problems) {
+		printNotices(stderr)
 		fmt.Fprintf(stderr, "%s: %d problem(s); nothing was imported:\n", filepath.Base(fs.Arg(0)), len(problems))
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p.String())
@@ -72,6 +81,7 @@ listed by line and column.`,
 	if err != nil {
 		return err
 	}
+	printNotices(stdout)
 	verb := "imported"
 	if *dryRun {
 		verb = "checked (dry run, nothing written)"
@@ -80,21 +90,22 @@ listed by line and column.`,
 	return nil
 }
 
-// importEmployees reads a staff file and writes it all or nothing.
-func importEmployees(ctx context.Context, st *store.Store, companyID staffbot.CompanyID, path string, dryRun bool) (store.ImportSummary, error) {
+// importEmployees reads a staff file and writes it all or nothing. The
+// notices name columns left out on purpose (pay).
+func importEmployees(ctx context.Context, st *store.Store, companyID staffbot.CompanyID, path string, dryRun bool) (store.ImportSummary, []importer.Notice, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return store.ImportSummary{}, err
+		return store.ImportSummary{}, nil, err
 	}
 	defer f.Close()
 
 	known, err := st.EmployeeNumbers(ctx, companyID)
 	if err != nil {
-		return store.ImportSummary{}, err
+		return store.ImportSummary{}, nil, err
 	}
-	rows, err := importer.ParseAndValidate(f, filepath.Base(path), func(n string) bool { return known[n] })
+	rows, notices, err := importer.ParseAndValidateNotices(f, filepath.Base(path), func(n string) bool { return known[n] })
 	if err != nil {
-		return store.ImportSummary{}, err
+		return store.ImportSummary{}, notices, err
 	}
 
 	in := make([]store.EmployeeImport, len(rows))
@@ -111,7 +122,8 @@ func importEmployees(ctx context.Context, st *store.Store, companyID staffbot.Co
 				sum.Created++
 			}
 		}
-		return sum, nil
+		return sum, notices, nil
 	}
-	return st.UpsertEmployees(ctx, companyID, in, time.Now().UTC())
+	sum, err := st.UpsertEmployees(ctx, companyID, in, time.Now().UTC())
+	return sum, notices, err
 }

@@ -739,6 +739,10 @@ func (s *Store) revealRow(ctx context.Context, table string, m map[string]any) {
 			name := strings.TrimSuffix(c, "_sealed")
 			delete(m, c)
 			m[name] = s.openColumn(ctx, table, c, companyID, str)
+		case table == "employees" && c == "custom" && !strings.HasPrefix(str, "{"):
+			// Custom fields are sealed whole; the export shows the
+			// JSON object they were before.
+			m[c] = s.openColumn(ctx, table, c, companyID, str)
 		}
 	}
 }
