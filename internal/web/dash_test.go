@@ -307,12 +307,16 @@ func TestCabinetPages(t *testing.T) {
 				t.Errorf("employees after a bad file = %d, want 2", len(n))
 			}
 
-			// A good file: a preview, then the confirmation writes it.
-			good := "Табельный номер;ФИО;Подразделение;Должность;Дата приема\n0003;Сидорова Вера;Бухгалтерия;Бухгалтер;01.03.2026\n0001;Иванова Анна Сергеевна;ИТ;Инженер;01.04.2025\n"
+			// A good file: a preview, then the confirmation writes it. Its
+			// pay column is skipped with a notice, and rejects nothing.
+			good := "Табельный номер;ФИО;Подразделение;Должность;Дата приема;Оклад\n0003;Сидорова Вера;Бухгалтерия;Бухгалтер;01.03.2026;91 000\n0001;Иванова Анна Сергеевна;ИТ;Инженер;01.04.2025;88 000\n"
 			p = c.upload("/hr/employees/import", csrf, "good.csv", []byte(good))
 			token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(p.body)
 			if p.status != http.StatusOK || token == nil || !strings.Contains(p.body, "Сидорова Вера") {
 				t.Fatalf("good file = %d:\n%s", p.status, p.body)
+			}
+			if !strings.Contains(p.body, `<ul id="notices" class="hint"><li>«Оклад»: столбец пропущен: оплата труда хранится в учётной системе`) {
+				t.Errorf("the preview does not say the pay column is skipped:\n%s", p.body)
 			}
 			if n, _ := f.st.EmployeeNumbers(t.Context(), f.co.ID); len(n) != 2 {
 				t.Error("the preview wrote employees")

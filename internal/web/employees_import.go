@@ -96,6 +96,7 @@ type previewRow struct {
 
 type importData struct {
 	FileName  string
+	Notices   []problemView // columns skipped on purpose (pay)
 	Problems  []problemView
 	Rows      []previewRow
 	Total     int
@@ -136,7 +137,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	rows, err := importer.ParseAndValidate(file, header.Filename, func(n string) bool { return known[n] })
+	rows, notices, err := importer.ParseAndValidateNotices(file, header.Filename, func(n string) bool { return known[n] })
 	var problems importer.Problems
 	if err != nil && !errors.As(err, &problems) {
 		s.serverError(w, r, err)
@@ -144,6 +145,13 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request) {
 	}
 
 	d := importData{FileName: header.Filename, Total: len(rows)}
+	for _, n := range notices {
+		msg := n.Message
+		if v.Lang == locale.EN {
+			msg = n.MessageEN
+		}
+		d.Notices = append(d.Notices, problemView{Column: n.Column, Message: msg})
+	}
 	for _, pr := range problems {
 		msg := pr.Message
 		if v.Lang == locale.EN {
