@@ -235,7 +235,13 @@ restore completely.`,
 }
 
 // secretSealer loads the configured master keys without opening the
-// database.
+// database. A master.key missing from the data directory is an error: a
+// fresh key could open no backup.
 func secretSealer(cfg config.Config) (*secret.Sealer, error) {
+	if cfg.MasterKey == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, secret.KeyFileName)); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no master key in %s (set STAFFBOT_MASTER_KEY, or check --data-dir)", cfg.DataDir)
+		}
+	}
 	return secret.LoadSealer(cfg.MasterKey, cfg.DataDir)
 }

@@ -64,6 +64,9 @@ func TestBackup_CreateVerifyRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(dst.dataDir, "master.key"), key, 0o600)
+			// A new installation is made first; restore refuses a data
+			// directory that holds no database.
+			dst.mustRun("migrate")
 			dst.mustRun("backup", "restore", file)
 			got, err := backup.Checksums(t.Context(), dst.store())
 			if err != nil {
