@@ -24,7 +24,8 @@ const backupUsage = `Usage: staffbot backup create [--keep-days 60] FILE|DIR
        staffbot backup restore [--force] FILE
 
 create writes an encrypted snapshot of the database while the server runs
-(to DIR/staffbot-YYYYMMDD-HHMMSS.backup when given a directory) and deletes
+(to DIR/staffbot-YYYYMMDD-HHMMSS.backup when given an existing directory or
+a path ending in /; the directory is never created) and deletes
 backups in the same directory older than --keep-days. verify restores a
 backup into a scratch database (a temporary SQLite file, or a temporary
 PostgreSQL schema) and checks every table and the audit log. restore loads a
@@ -54,9 +55,11 @@ func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("backup create", cmdHelp{
 		usage: "backup create [--keep-days N] [flags] FILE|DIR",
 		about: `Writes an encrypted, consistent snapshot of the database while the server
-runs (to DIR/staffbot-YYYYMMDD-HHMMSS.backup when given a directory) and
-deletes backups in the same directory older than --keep-days. A backup opens
-only with the master key it was made under.`,
+runs and deletes backups in the same directory older than --keep-days.
+Given an existing directory, or a path ending in /, the backup is written
+inside it as staffbot-YYYYMMDD-HHMMSS.backup (UTC). The directory must
+exist: none is created. A backup opens only with the master key it was
+made under.`,
 		example:  "staffbot backup create /var/backups/staffbot",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
@@ -67,17 +70,17 @@ only with the master key it was made under.`,
 	if err := fs.args(1, "the backup FILE or DIR"); err != nil {
 		return err
 	}
+	now := time.Now()
+	path, err := backupPath(fs.Arg(0), now)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	now := time.Now()
-	path := fs.Arg(0)
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = filepath.Join(path, "staffbot-"+now.UTC().Format("20060102-150405")+".backup")
-	}
 	m, err := backup.CreateFile(ctx, st, path, now)
 	if err != nil {
 		return err
@@ -108,6 +111,31 @@ only with the master key it was made under.`,
 		}
 	}
 	return nil
+}
+
+// backupPath is where backup create writes: inside arg when it is an
+// existing directory or ends in a separator, otherwise arg itself, whose
+// directory must exist. No directory is created, so a typo leaves none
+// behind.
+func backupPath(arg string, now time.Time) (string, error) {
+	name := "staffbot-" + now.UTC().Format("20060102-150405") + ".backup"
+	fi, err := os.Stat(arg)
+	switch {
+	case err == nil && fi.IsDir():
+		return filepath.Join(arg, name), nil
+	case strings.HasSuffix(arg, "/") || strings.HasSuffix(arg, string(filepath.Separator)):
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("directory %s does not exist; create it first", arg)
+		}
+		return "", fmt.Errorf("%s is not a directory", arg)
+	case err == nil:
+		return "", fmt.Errorf("%s exists; a backup never replaces a file", arg)
+	}
+	dir := filepath.Dir(arg)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("directory %s does not exist; create it first, or give an existing directory", dir)
+	}
+	return arg, nil
 }
 
 func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -235,7 +263,13 @@ restore completely.`,
 }
 
 // secretSealer loads the configured master keys without opening the
-// database.
+// database. A master.key missing from the data directory is an error: a
+// fresh key could open no backup.
 func secretSealer(cfg config.Config) (*secret.Sealer, error) {
+	if cfg.MasterKey == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, secret.KeyFileName)); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no master key in %s (set STAFFBOT_MASTER_KEY, or check --data-dir)", cfg.DataDir)
+		}
+	}
 	return secret.LoadSealer(cfg.MasterKey, cfg.DataDir)
 }

@@ -64,6 +64,9 @@ func TestBackup_CreateVerifyRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(dst.dataDir, "master.key"), key, 0o600)
+			// A new installation is made first; restore refuses a data
+			// directory that holds no database.
+			dst.mustRun("migrate")
 			dst.mustRun("backup", "restore", file)
 			got, err := backup.Checksums(t.Context(), dst.store())
 			if err != nil {
@@ -101,6 +104,56 @@ func TestBackup_CreateVerifyRestore(t *testing.T) {
 // TestEmployee_ExportAndErase: the export holds the person's data with
 // contacts opened; erasing needs --yes and leaves an audit log that still
 // verifies.
+// TestBackup_CreatePaths: a directory, or a path ending in /, gets a
+// timestamped backup inside it; a directory that does not exist is an
+// error that leaves nothing behind.
+func TestBackup_CreatePaths(t *testing.T) {
+	c := newCLI(t, "")
+	c.mustRun("company", "create", "--slug", "acme")
+	root := t.TempDir()
+
+	// An existing directory, named with or without the slash.
+	for _, dir := range []string{root, t.TempDir()} {
+		arg := dir
+		if dir != root {
+			arg += "/"
+		}
+		r := c.mustRun("backup", "create", "--keep-days", "0", arg)
+		files, _ := filepath.Glob(filepath.Join(dir, "staffbot-*.backup"))
+		if len(files) != 1 || !strings.Contains(r.stdout, "backup written to "+filepath.Join(dir, "staffbot-")) {
+			t.Fatalf("backup create %s: %s; backups %v", arg, r, files)
+		}
+	}
+	// A file path in an existing directory is written as named.
+	named := filepath.Join(root, "named.backup")
+	c.mustRun("backup", "create", named)
+	if _, err := os.Stat(named); err != nil {
+		t.Errorf("named backup: %v", err)
+	}
+
+	for _, tc := range []struct{ arg, want string }{
+		{filepath.Join(root, "nope") + "/", "directory " + filepath.Join(root, "nope") + "/ does not exist"},
+		{filepath.Join(root, "nope", "b.backup"), "directory " + filepath.Join(root, "nope") + " does not exist"},
+		{filepath.Join(root, "a", "b", "c.backup"), "directory " + filepath.Join(root, "a", "b") + " does not exist"},
+		{named + "/", named + "/ is not a directory"},
+		{named, named + " exists"},
+	} {
+		r := c.run("backup", "create", tc.arg)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("backup create %s = %s, want exit 1 with %q", tc.arg, r, tc.want)
+		}
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a refused backup left %s behind", e.Name())
+		}
+	}
+	if len(entries) != 2 { // the timestamped backup and named.backup
+		t.Errorf("%d entries in the backup directory, want 2", len(entries))
+	}
+}
+
 func TestEmployee_ExportAndErase(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, c *cli) {
 		c.mustRun("company", "create", "--slug", "acme")

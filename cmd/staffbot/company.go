@@ -51,7 +51,7 @@ bot the token belongs to, so that invite links can name it.`,
 	if err := fs.args(0, ""); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, err := createStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

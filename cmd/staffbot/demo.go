@@ -37,8 +37,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 history for the dashboards, a newcomer who starts in three days and an HR
 manager) and serves it on 127.0.0.1:8080 with text logs, unless
 STAFFBOT_ADDR or STAFFBOT_LOG_FORMAT say otherwise. It prints the
-newcomer's and her mentor's invite links and the HR cabinet's one-time
-password.`,
+newcomer's and her mentor's invite links, the company code for the HR
+cabinet's sign-in form (demo) and the HR manager's one-time password.`,
 		example:  `staffbot demo --speed 1440`,
 		settings: allSettings(),
 	}, &cfg, stdout, stderr)
@@ -159,13 +159,13 @@ password.`,
 	if !hasNumber(invites, demo.NewcomerNumber) {
 		fmt.Fprintf(stdout, "The newcomer has registered already: open %s/chat in the browser she used.\n", cfg.PublicURL())
 	}
+	fmt.Fprintf(stdout, "HR cabinet: %s/hr/ — company code %s, %s (an HR manager)\n", cfg.PublicURL(), co.Slug, demoHREmail)
 	if hrPassword != "" {
-		fmt.Fprintf(stdout, "HR cabinet: %s/hr/ — %s, one-time password %s (you will set your own)\n",
-			cfg.PublicURL(), demoHREmail, hrPassword)
+		fmt.Fprintf(stdout, "  one-time password %s (you will set your own)\n", hrPassword)
 	} else {
-		fmt.Fprintf(stdout, "HR cabinet: %s/hr/ — %s (a new password: staffbot admin reset --company demo …)\n",
-			cfg.PublicURL(), demoHREmail)
+		fmt.Fprintf(stdout, "  a new password: staffbot admin reset --company %s --email %s\n", co.Slug, demoHREmail)
 	}
+	fmt.Fprintf(stdout, "  settings, users and the audit log need an owner or admin: staffbot admin create --company %s --email you@example.com --role owner\n", co.Slug)
 	fmt.Fprintf(stdout, "\nInvites for all %d unregistered employees: %s\n", len(invites), invitesPath)
 	if *speed == 1 {
 		fmt.Fprintln(stdout, "Tip: restart with --speed 1440 to let a day of onboarding pass every minute.")

@@ -25,6 +25,13 @@ func TestDemo_Smoke(t *testing.T) {
 		if !strings.Contains(first.out(), "Demo company") || !strings.Contains(first.out(), "created") {
 			t.Errorf("first start does not say it created the demo company:\n%s", first.out())
 		}
+		// The cabinet's sign-in form asks for the company code.
+		for _, want := range []string{"company code " + demo.Slug + ", hr@demo.local (an HR manager)", "one-time password ",
+			"staffbot admin create --company " + demo.Slug + " --email you@example.com --role owner"} {
+			if !strings.Contains(first.out(), want) {
+				t.Errorf("demo output lacks %q:\n%s", want, first.out())
+			}
+		}
 		join := first.link(t, "Newcomer")
 		first.link(t, "mentor")
 

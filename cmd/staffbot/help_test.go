@@ -229,7 +229,7 @@ func TestOneShot_QuietMigrations(t *testing.T) {
 			t.Errorf("company create on a fresh database: %s", r)
 		}
 		c2 := newCLI(t, "")
-		r = c2.mustRun("company", "list", "--log-level", "debug")
+		r = c2.mustRun("company", "create", "--slug", "acme", "--log-level", "debug")
 		if !strings.Contains(r.stderr, `"level":"DEBUG","msg":"Migration applied"`) {
 			t.Errorf("with --log-level debug the migrations are not logged at debug:\n%s", r.stderr)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,22 +230,19 @@ and latency. With --json, one line per question: {"q", "answer", "top",
 			arts = append(arts, faqbot.ArticleOf(a))
 		}
 	}
+	if len(arts) == 0 {
+		if *kbFile != "" {
+			return fmt.Errorf("%s has no published articles to measure", *kbFile)
+		}
+		return fmt.Errorf("company %s has no published articles to measure; publish some, or measure a file with --kb", *slug)
+	}
 	ix, err := faq.Build(arts)
 	if err != nil {
 		return err
 	}
-
-	f, err := os.Open(fs.Arg(0))
+	items, err := readLabelled(fs.Arg(0), arts)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	items, err := faq.ReadLabelled(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
-	}
-	if len(items) == 0 {
-		return errors.New("no questions in " + fs.Arg(0))
 	}
 	outs := faq.Run(ix, items)
 
@@ -283,17 +281,72 @@ and latency. With --json, one line per question: {"q", "answer", "top",
 	return nil
 }
 
+// readLabelled reads a labelled questions file and checks each line: a
+// question is given, and the article it names is in arts, so that a
+// typo in a label is not counted as a wrong answer.
+func readLabelled(path string, arts []faq.Article) ([]faq.Labelled, error) {
+	ids := make(map[string]bool, len(arts))
+	for _, a := range arts {
+		ids[a.ID] = true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var items []faq.Labelled
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var l faq.Labelled
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		if strings.TrimSpace(l.Q) == "" {
+			return nil, fmt.Errorf(`%s:%d: no question ("q")`, path, n)
+		}
+		if l.Answerable() && !ids[*l.ID] {
+			return nil, fmt.Errorf("%s:%d: article %q is not among the published articles measured", path, n, *l.ID)
+		}
+		items = append(items, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(items) == 0 {
+		return nil, errors.New("no questions in " + path)
+	}
+	return items, nil
+}
+
 func kbGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs := newFlags("kb gaps", cmdHelp{
-		usage:    "kb gaps --company SLUG [--kind unanswered|disliked] [--limit N] [flags]",
+		usage:    "kb gaps --company SLUG [--kind unanswered|disliked|all] [--limit N] [flags]",
 		about:    "Lists the most frequent questions the bot could not answer or whose answer was disliked.",
 		example:  "staffbot kb gaps --company acme --kind unanswered --limit 10",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
 	fs.String("company", "", "company slug (required)")
-	kind := fs.String("kind", "", "unanswered or disliked (default both)")
-	limit := fs.Int("limit", 20, "how many groups to show")
+	kind := fs.String("kind", "all", "unanswered, disliked or all")
+	limit := fs.Int("limit", 20, "how many groups to show (at least 1)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	switch *kind {
+	case "unanswered", "disliked":
+	case "all", "":
+		*kind = ""
+	default:
+		return fs.usageError("--kind %q: must be unanswered, disliked or all", *kind)
+	}
+	if *limit < 1 {
+		return fs.usageError("--limit %d: must be at least 1", *limit)
+	}
 	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err

@@ -98,3 +98,64 @@ func TestKB_BadFileImportsNothing(t *testing.T) {
 		t.Errorf("a broken file left %d articles", len(arts))
 	}
 }
+
+// TestKB_EvalChecksLabels: a label naming no article, or a line with no
+// question, is an error naming the line, not a wrong answer counted; a
+// company with nothing published is said so.
+func TestKB_EvalChecksLabels(t *testing.T) {
+	c := newCLI(t, "")
+	c.mustRun("company", "create", "--slug", "acme")
+	c.mustRun("company", "create", "--slug", "empty")
+	c.mustRun("kb", "import", "--company", "acme", testKB)
+	dir := t.TempDir()
+	for _, tc := range []struct{ lines, want string }{
+		{`{"q": "как взять отпуск", "id": "vacation-annual"}` + "\n\n" + `{"q": "как взять отпуск", "id": "vacation-anual"}`, `q.jsonl:3: article "vacation-anual" is not among`},
+		{`{"q": "как взять отпуск", "id": "vacation-annual"}` + "\n" + `{"id": null, "kind": "offtopic"}`, `q.jsonl:2: no question ("q")`},
+		{`{"q": "  ", "id": null}`, `q.jsonl:1: no question`},
+	} {
+		path := filepath.Join(dir, "q.jsonl")
+		if err := os.WriteFile(path, []byte(tc.lines), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range [][]string{{"--company", "acme"}, {"--kb", testKB}} {
+			r := c.run(append(append([]string{"kb", "eval"}, src...), path)...)
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stdout, "top-1") {
+				t.Errorf("eval %v of %q = %s, want exit 1 with %q", src, tc.lines, r, tc.want)
+			}
+		}
+	}
+	path := filepath.Join(dir, "q.jsonl")
+	os.WriteFile(path, []byte(`{"q": "как взять отпуск", "id": null}`), 0o600)
+	r := c.run("kb", "eval", "--company", "empty", path)
+	if r.code != 1 || !strings.Contains(r.stderr, "company empty has no published articles") || strings.Contains(r.stdout, "%") {
+		t.Errorf("eval of an empty company = %s", r)
+	}
+}
+
+// TestKB_EvalFitFolds: the cross-validated block names no threshold of
+// its own, since each fold fits one.
+func TestKB_EvalFitFolds(t *testing.T) {
+	c := newCLI(t, "")
+	r := c.mustRun("kb", "eval", "--kb", testKB, "--fit", "../../internal/faq/testdata/dev.jsonl")
+	if strings.Contains(r.stdout, "NaN") || !strings.Contains(r.stdout, "threshold       fitted per fold") {
+		t.Errorf("eval --fit:\n%s", r.stdout)
+	}
+}
+
+// TestKB_GapsFlags: --kind and --limit are checked before the database
+// sees them.
+func TestKB_GapsFlags(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, c *cli) {
+		c.mustRun("company", "create", "--slug", "acme")
+		for _, args := range [][]string{{"--kind", "unanswred"}, {"--limit", "-1"}, {"--limit", "0"}} {
+			r := c.run(append([]string{"kb", "gaps", "--company", "acme"}, args...)...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if r.code != 2 || len(lines) != 1 || !strings.Contains(r.stderr, args[0]) || strings.Contains(r.stderr, "LIMIT") {
+				t.Errorf("kb gaps %v = %s, want exit 2 with a one-line hint", args, r)
+			}
+		}
+		for _, kind := range []string{"unanswered", "disliked", "all"} {
+			c.mustRun("kb", "gaps", "--company", "acme", "--kind", kind, "--limit", "1")
+		}
+	})
+}

@@ -477,11 +477,38 @@ func dispatch(ctx context.Context, command, usage string, subs []subcommand, arg
 	return errUsage
 }
 
-// openStore checks the configuration and opens the migrated store, for
-// the one-shot commands. app.OpenStore logs each migration it applies at
-// info, as the server's log should; for a one-shot command they are debug
-// lines, so that its output on a fresh data directory stays its own.
+// openStore checks the configuration and opens the migrated store of an
+// existing installation, for the one-shot commands. Without a database
+// URL, the SQLite file must already be in the data directory: a mistyped
+// --data-dir is an error, not a fresh database and master key.
 func openStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := needDatabase(cfg); err != nil {
+		return nil, err
+	}
+	return createStore(ctx, cfg, stderr)
+}
+
+// needDatabase reports an error when the configured SQLite database does
+// not exist yet; a database URL is left to the database to answer.
+func needDatabase(cfg config.Config) error {
+	if cfg.DatabaseURL != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.DSN()); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no staffbot database in %s (run `staffbot migrate` or `company create` first, or check --data-dir)", cfg.DataDir)
+	}
+	return nil
+}
+
+// createStore is openStore for the commands that may set up a new
+// installation (company create): a missing SQLite database and master
+// key are created. app.OpenStore logs each migration it applies at info,
+// as the server's log should; for a one-shot command they are debug
+// lines, so that its output on a fresh data directory stays its own.
+func createStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -180,3 +180,45 @@ func (l *lockedBuffer) String() string {
 }
 
 var _ io.Writer = (*lockedBuffer)(nil)
+
+// TestOneShot_NoDatabase: a command run against a data directory that
+// holds no database (a mistyped --data-dir) says so and creates neither
+// a database nor a master key; company create and migrate set one up.
+func TestOneShot_NoDatabase(t *testing.T) {
+	c := newCLI(t, "")
+	wrong := filepath.Join(t.TempDir(), "x3")
+	os.Mkdir(wrong, 0o700)
+	for _, args := range [][]string{
+		{"audit", "verify"},
+		{"company", "list"},
+		{"employee", "export", "--company", "acme", "--employee", "0001"},
+		{"kb", "gaps", "--company", "acme"},
+		{"kb", "eval", "--company", "acme", "q.jsonl"},
+		{"backup", "create", filepath.Join(t.TempDir(), "b.backup")},
+		{"backup", "verify", filepath.Join(t.TempDir(), "b.backup")},
+		{"backup", "restore", filepath.Join(t.TempDir(), "b.backup")},
+		{"admin", "create", "--company", "acme", "--email", "a@example.com", "--role", "owner"},
+	} {
+		r := c.run(append(args, "--data-dir", wrong)...)
+		want := "no staffbot database in " + wrong + " (run `staffbot migrate` or `company create` first, or check --data-dir)"
+		if args[1] == "verify" && args[0] == "backup" {
+			want = "no master key in " + wrong
+		}
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%v on an empty data dir = %s, want exit 1 with %q", args, r, want)
+		}
+		if left, _ := os.ReadDir(wrong); len(left) != 0 {
+			t.Fatalf("%v left %d files in the empty data dir", args, len(left))
+		}
+	}
+	c.mustRun("company", "create", "--slug", "acme", "--data-dir", wrong)
+	for _, name := range []string{"staffbot.db", "master.key"} {
+		if _, err := os.Stat(filepath.Join(wrong, name)); err != nil {
+			t.Errorf("company create: %v", err)
+		}
+	}
+	c.mustRun("audit", "verify", "--data-dir", wrong)
+	other := t.TempDir()
+	c.mustRun("migrate", "--data-dir", other)
+	c.mustRun("company", "list", "--data-dir", other)
+}

@@ -1,11 +1,16 @@
 package api
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/staffbot/staffbot"
@@ -245,16 +250,132 @@ func invalidField(w http.ResponseWriter, field, msg string) {
 }
 
 // decodeBody reads a JSON body into v; an empty body is allowed when
-// optional.
+// optional. A body must be application/json (415 otherwise), at most
+// maxBody bytes (413), one JSON object with nothing after it and only
+// the fields v has, each of its type (400 naming the field).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, maxBody))
+	if _, err := br.Peek(1); err != nil {
+		switch {
+		case errors.Is(err, io.EOF) && optional:
+			return true
+		case errors.Is(err, io.EOF):
+			badBody(w, "the request needs a JSON body", nil)
+		default:
+			bodyReadError(w, err)
+		}
+		return false
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be sent as Content-Type: application/json")
+		return false
+	}
+	dec := json.NewDecoder(br)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil || (optional && errors.Is(err, io.EOF)) {
+	if err == nil {
+		// Only white space may follow the object.
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			if _, ok := errors.AsType[*http.MaxBytesError](terr); ok {
+				bodyReadError(w, terr)
+				return false
+			}
+			badBody(w, "the body must be one JSON object with nothing after it", nil)
+			return false
+		}
 		return true
 	}
-	writeError(w, http.StatusBadRequest, "invalid", "the body must be a JSON object as the API description says")
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && jsonPath(te.Field) != "" {
+		field := jsonPath(te.Field)
+		msg := fmt.Sprintf("%s must be %s, not a JSON %s", field, jsonKind(te.Type), te.Value)
+		badBody(w, msg, &KBFieldProblem{Field: field, Code: "type", Message: msg})
+		return false
+	}
+	if name, ok := unknownField(err); ok {
+		msg := fmt.Sprintf("%s is not a field of this request", name)
+		badBody(w, msg, &KBFieldProblem{Field: name, Code: "unknown", Message: msg})
+		return false
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		bodyReadError(w, err)
+		return false
+	}
+	badBody(w, "the body must be a JSON object as the API description says", nil)
 	return false
+}
+
+// bodyReadError answers a body that could not be read: 413 when it is
+// too large.
+func bodyReadError(w http.ResponseWriter, err error) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", maxBody))
+		return
+	}
+	badBody(w, "the body could not be read", nil)
+}
+
+// badBody answers 400 with the KBInvalid shape, naming the field when
+// one is to blame.
+func badBody(w http.ResponseWriter, msg string, field *KBFieldProblem) {
+	var body KBInvalid
+	body.Error.Code, body.Error.Message = "invalid", msg
+	body.Error.Fields = []KBFieldProblem{}
+	if field != nil {
+		body.Error.Fields = append(body.Error.Fields, *field)
+	}
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// unknownField finds the name in encoding/json's error for a field the
+// request type does not have; the package has no type for it.
+func unknownField(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(rest)
+	if uerr != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// jsonPath drops from encoding/json's path of a field the names of
+// embedded Go structs, which are capitalised where the API's field
+// names are not: "KBArticleFields.title" is "title".
+func jsonPath(field string) string {
+	var keep []string
+	for part := range strings.SplitSeq(field, ".") {
+		if part != "" && !(part[0] >= 'A' && part[0] <= 'Z') {
+			keep = append(keep, part)
+		}
+	}
+	return strings.Join(keep, ".")
+}
+
+// jsonKind names the JSON value a Go type is read from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a different value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a different value"
 }
 
 // article finds the article of the path for the token, so that another

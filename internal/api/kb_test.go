@@ -185,6 +185,7 @@ func TestAPI_KB(t *testing.T) {
 			for _, bad := range []string{`{"version":2,"title":"T","answer":"A","colour":"red"}`, `[1,2]`, `{"version":"2"}`} {
 				req, _ := http.NewRequest("PUT", f.srv.URL+path, strings.NewReader(bad))
 				req.Header.Set("Authorization", "Bearer "+hr)
+				req.Header.Set("Content-Type", "application/json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -438,6 +439,89 @@ func TestAPI_KB(t *testing.T) {
 }
 
 // mustGap records n questions of an employee as one gap and returns its id.
+// sendRaw sends body as it is, with the Content-Type given (none when
+// empty), and reads the answer as KBInvalid when it is one.
+func (f *kbFixture) sendRaw(method, path, token, contentType string, body io.Reader) (int, api.KBInvalid, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var inv api.KBInvalid
+	json.Unmarshal(b, &inv)
+	return resp.StatusCode, inv, string(b)
+}
+
+func TestAPI_KBBody(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		f := newKBFixture(t, open)
+		hr, _ := f.mustToken(f.co, auth.NewToken{Role: auth.RoleHRManager})
+		const create = "/api/v1/kb/articles"
+
+		// A body far over the limit is 413, not a malformed body.
+		huge := `{"title":"T","answer":"` + strings.Repeat("а", 5<<20/2) + `"}`
+		if status, _, body := f.sendRaw("POST", create, hr, "application/json", strings.NewReader(huge)); status != http.StatusRequestEntityTooLarge ||
+			!strings.Contains(body, `"too_large"`) {
+			t.Errorf("5 MB body = %d %.200s", status, body)
+		}
+
+		// Unknown fields and wrong types name the field.
+		for _, c := range []struct{ body, field, code string }{
+			{`{"title":"T","answer":"A","colour":"red"}`, "colour", "unknown"},
+			{`{"title":"T","answer":"A","questions":"one"}`, "questions", "type"},
+			{`{"title":7,"answer":"A"}`, "title", "type"},
+			{`{"title":"T","answer":"A","owner_id":"12"}`, "owner_id", "type"},
+		} {
+			status, inv, body := f.sendRaw("POST", create, hr, "application/json", strings.NewReader(c.body))
+			if status != http.StatusBadRequest || inv.Error.Code != "invalid" || len(inv.Error.Fields) != 1 ||
+				inv.Error.Fields[0].Field != c.field || inv.Error.Fields[0].Code != c.code || !strings.Contains(inv.Error.Message, c.field) {
+				t.Errorf("%s = %d %s, want 400 naming %s (%s)", c.body, status, body, c.field, c.code)
+			}
+		}
+
+		// Anything after the object is refused, white space aside.
+		for _, bad := range []string{`{"title":"T","answer":"A"}{"x":1}`, `{"title":"T","answer":"A"} 1`, `{"title":"T","answer":"A"}]`, `{"title":"T","answer":"A"`} {
+			if status, inv, body := f.sendRaw("POST", create, hr, "application/json", strings.NewReader(bad)); status != http.StatusBadRequest ||
+				inv.Error.Code != "invalid" || inv.Error.Fields == nil {
+				t.Errorf("%s = %d %s, want 400", bad, status, body)
+			}
+		}
+		if f.revision() != 0 {
+			t.Fatal("a refused body stored an article")
+		}
+
+		// A body of another type is 415; the charset parameter is fine.
+		for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "application/jsonx"} {
+			if status, _, body := f.sendRaw("POST", create, hr, ct, strings.NewReader(`{"title":"T","answer":"A"}`)); status != http.StatusUnsupportedMediaType ||
+				!strings.Contains(body, "unsupported_media_type") {
+				t.Errorf("Content-Type %q = %d %s, want 415", ct, status, body)
+			}
+		}
+		status, _, body := f.sendRaw("POST", create, hr, "application/json; charset=utf-8", strings.NewReader("{\"title\":\"Отпуск\",\"answer\":\"A\"}\n\n"))
+		if status != http.StatusCreated {
+			t.Fatalf("good body = %d %s", status, body)
+		}
+		// Publishing needs no body, so no Content-Type either.
+		if status, _, body := f.sendRaw("POST", create+"/otpusk/publish", hr, "", nil); status != http.StatusOK {
+			t.Errorf("publish without a body = %d %s", status, body)
+		}
+		if status, _, body := f.sendRaw("POST", create+"/otpusk/unpublish", hr, "text/plain", strings.NewReader(`{"version":2}`)); status != http.StatusUnsupportedMediaType {
+			t.Errorf("unpublish with a text/plain body = %d %s", status, body)
+		}
+		// A required body that is missing is a 400.
+		if status, inv, body := f.sendRaw("POST", create+"/otpusk/restore", hr, "", nil); status != http.StatusBadRequest || inv.Error.Code != "invalid" {
+			t.Errorf("restore without a body = %d %s", status, body)
+		}
+	})
+}
+
 func mustGap(t *testing.T, st *store.Store, co staffbot.CompanyID, emp staffbot.EmployeeID, kind, text string, terms []string, n int) int64 {
 	t.Helper()
 	var id int64

@@ -240,6 +240,13 @@ func seedHistory(ctx context.Context, st *store.Store, co *staffbot.Company, now
 				if err := tx.CreateFAQQuestion(ctx, q); err != nil {
 					return err
 				}
+				// As the bot does: a question it could not answer is a gap
+				// of the knowledge base, for the cabinet's page of them.
+				if q.Band == "none" {
+					if _, err := tx.RecordFAQGap(ctx, q, store.GapUnanswered, when); err != nil {
+						return err
+					}
+				}
 				h.Questions++
 			}
 			return nil

@@ -127,6 +127,25 @@ func TestSeedHistory_Dashboards(t *testing.T) {
 		if outcomes[store.FAQAnswered] == 0 || outcomes[store.FAQUnknown]+outcomes[store.FAQToHR] == 0 {
 			t.Errorf("questions by outcome = %v; want answered and unanswered ones", outcomes)
 		}
+		// Every unanswered question is a gap, grouped with its like, so
+		// the cabinet's page of questions without an answer has rows.
+		gaps, err := s.TopFAQGaps(t.Context(), co.ID, store.GapUnanswered, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inGaps int64
+		samples := map[string]bool{}
+		for _, g := range gaps {
+			inGaps += int64(g.Count)
+			if g.Sample == "" || g.Kind != store.GapUnanswered || samples[g.Sample] {
+				t.Errorf("gap %+v: want an unanswered question of its own", g)
+			}
+			samples[g.Sample] = true
+		}
+		if len(gaps) == 0 || inGaps != outcomes[store.FAQUnknown]+outcomes[store.FAQToHR] || int64(len(gaps)) >= inGaps {
+			t.Errorf("%d unanswered gaps holding %d questions; want fewer groups holding the %d unanswered ones",
+				len(gaps), inGaps, outcomes[store.FAQUnknown]+outcomes[store.FAQToHR])
+		}
 		if top := got["top"].([]store.ArticleCount); len(top) == 0 || top[0].Title == "" {
 			t.Errorf("top articles = %+v", top)
 		}

@@ -182,7 +182,11 @@ func Summarize(outs []Outcome, threshold float64) Report {
 // Print writes the report as a short table.
 func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "messages        %d (%d answerable)\n", r.Messages, r.Answerable)
-	fmt.Fprintf(w, "threshold       %.2f\n", r.Threshold)
+	if math.IsNaN(r.Threshold) { // cross-validated: each fold fits its own
+		fmt.Fprintln(w, "threshold       fitted per fold")
+	} else {
+		fmt.Fprintf(w, "threshold       %.2f\n", r.Threshold)
+	}
 	fmt.Fprintf(w, "top-1           %5.1f %%\n", 100*r.Top1)
 	fmt.Fprintf(w, "top-3           %5.1f %%\n", 100*r.Top3)
 	fmt.Fprintf(w, "overall correct %5.1f %%\n", 100*r.Correct)
