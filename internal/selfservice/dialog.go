@@ -112,7 +112,7 @@ func (s *Service) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company
 	if err != nil {
 		return false, err
 	}
-	key := Match(text, func(key string) bool {
+	key, text := match(text, func(key string) bool {
 		svc := cat.Find(key)
 		return svc != nil && svc.Offered(supports(conn, svc)) && svc.Audience.Allows(emp)
 	})
@@ -430,7 +430,7 @@ func (s *Service) typedAnswer(ctx context.Context, c *chat, r *store.ServiceRequ
 		return true, s.advance(ctx, c, svc, conn, r, v)
 	}
 
-	key := Match(text, func(key string) bool {
+	key, read := match(text, func(key string) bool {
 		other := cat.Find(key)
 		return other != nil && other.Offered(supports(conn, other)) && other.Audience.Allows(c.emp)
 	})
@@ -438,7 +438,7 @@ func (s *Service) typedAnswer(ctx context.Context, c *chat, r *store.ServiceRequ
 	case key == keyMenu:
 		return true, s.sendMenu(ctx, c, cat, conn)
 	case key != "" && key != r.ServiceKey:
-		return true, s.start(ctx, c, cat, conn, key, text)
+		return true, s.start(ctx, c, cat, conn, key, read)
 	}
 
 	if notAnAnswer(text) {

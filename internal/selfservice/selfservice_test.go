@@ -336,6 +336,21 @@ func TestService_Dialog(t *testing.T) {
 			}
 		})
 
+		t.Run("WrongKeyboardLayoutStartsTheService", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, open(t))
+			handled, msgs := f.say("hfcxtnysq kbcnjr pf vfhn")
+			if !handled {
+				t.Fatal("not taken")
+			}
+			if len(msgs) == 0 || f.request().ServiceKey != selfservice.KeyPayslip {
+				t.Fatalf("got %s, want the payslip started", texts(msgs))
+			}
+			if r := f.request(); r.Status == store.ServiceRequestDraft {
+				t.Errorf("the month in the message was not taken: %+v", r)
+			}
+		})
+
 		t.Run("TypedCancelCancels", func(t *testing.T) {
 			t.Parallel()
 			for _, text := range []string{"Отменить", "отмена", "отменить", "cancel", "/cancel", "Отмена!"} {
