@@ -100,6 +100,9 @@
   function applyLang() {
     document.documentElement.lang = lang;
     translate(document);
+    // A join form tells the server the page's language, so that the bot's
+    // first message (the consent) is in the language of the rest.
+    document.querySelectorAll('input[name="lang"]').forEach((el) => { el.value = lang; });
     const btn = document.getElementById('lang');
     btn.textContent = lang === 'ru' ? 'EN' : 'RU';
     btn.setAttribute('aria-label', t('switch_to'));
