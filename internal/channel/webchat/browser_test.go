@@ -62,6 +62,9 @@ func TestBrowser_Conversation(t *testing.T) {
 	if got := text(t, ctx, `li.msg.bot .bubble a`); got != "Справка" {
 		t.Errorf("link text = %q, want Справка", got)
 	}
+	if got := value[string](t, ctx, `document.querySelector('li.msg.bot .bubble a').getAttribute('href')`); !strings.HasSuffix(got, "/chat?from=(greeting)") {
+		t.Errorf("link href = %q, want the URL with its parentheses", got)
+	}
 	if value[bool](t, ctx, `document.querySelector('#messages img') !== null`) ||
 		!strings.Contains(text(t, ctx, `li.msg.bot`), "<img src=x onerror=alert(1)>") {
 		t.Error("the <img> in the message text became an element or vanished")
