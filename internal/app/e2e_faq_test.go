@@ -30,9 +30,12 @@ func TestTelegramFAQ(t *testing.T) {
 			const chat = 301
 			h.mustRegister(chat, emp)
 
-			// «где взять справку 2-ндфл», typed on the English layout.
+			// «где взять справку 2-ндфл для ипотеки», typed on the English
+			// layout: a question about the certificate, not only its name
+			// (which would start the service, as it does in Russian).
+			const question = "ult dpznm cghfdre 2-ylak lkz bgjntrb"
 			before := len(h.drain(chat))
-			h.push(h.tg.TextUpdate(chat, "ult dpznm cghfdre 2-ylak"))
+			h.push(h.tg.TextUpdate(chat, question))
 			answer := h.waitSent(chat, before+1)[before]
 			if !strings.Contains(answer.Text, "2-НДФЛ") {
 				t.Fatalf("wrong-layout question got %q, want the income certificate article", answer.Text)
@@ -51,7 +54,7 @@ func TestTelegramFAQ(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(disliked) != 1 || disliked[0].ArticleSlug != "cert-income" || disliked[0].Sample != "ult dpznm cghfdre 2-ylak" {
+			if len(disliked) != 1 || disliked[0].ArticleSlug != "cert-income" || disliked[0].Sample != question {
 				t.Errorf("disliked gaps = %+v, want the question under cert-income", disliked)
 			}
 

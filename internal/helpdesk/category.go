@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/staffbot/staffbot"
 	"github.com/staffbot/staffbot/internal/store"
@@ -60,8 +61,11 @@ func (s *Service) categories(ctx context.Context, tx *store.Tx, companyID staffb
 }
 
 // Suggest picks the category whose keywords the text mentions most; nil
-// when none is mentioned. Keywords match the start of a word (a stem), or
-// anywhere when they hold a space or a hyphen.
+// when none is mentioned or when two categories tie for the most, so that
+// the caller falls back to the catch-all category instead of an arbitrary
+// first one. A keyword matches a whole word or, as a stem, the start of a
+// word (see stemMatches); a keyword holding a space or a hyphen matches
+// anywhere in the text.
 func Suggest(cats []*store.TicketCategory, text string) *store.TicketCategory {
 	norm := strings.ReplaceAll(strings.ToLower(text), "ё", "е")
 	words := strings.FieldsFunc(norm, func(r rune) bool {
@@ -70,6 +74,7 @@ func Suggest(cats []*store.TicketCategory, text string) *store.TicketCategory {
 	var (
 		best  *store.TicketCategory
 		score int
+		tie   bool
 	)
 	for _, c := range cats {
 		if c.Archived {
@@ -88,16 +93,43 @@ func Suggest(cats []*store.TicketCategory, text string) *store.TicketCategory {
 				continue
 			}
 			for _, w := range words {
-				if strings.HasPrefix(w, k) {
+				if stemMatches(w, k) {
 					n++
 				}
 			}
 		}
-		if n > score {
-			best, score = c, n
+		switch {
+		case n > score:
+			best, score, tie = c, n, false
+		case n > 0 && n == score:
+			tie = true
 		}
 	}
+	if tie {
+		return nil
+	}
 	return best
+}
+
+// shortStem is the length, in letters, up to which a keyword is too short
+// to stand for any word it begins: "карт" is the stem of "карта" and
+// "картой", not of "картридж".
+const (
+	shortStem   = 4
+	maxEndingOf = 3 // letters a short stem may be followed by (an ending)
+)
+
+// stemMatches reports whether keyword k is word w or a stem of it. A long
+// keyword matches any word it begins; a short one only when at most an
+// ending follows it.
+func stemMatches(w, k string) bool {
+	if !strings.HasPrefix(w, k) {
+		return false
+	}
+	if utf8.RuneCountInString(k) > shortStem {
+		return true
+	}
+	return utf8.RuneCountInString(w[len(k):]) <= maxEndingOf
 }
 
 // categoryBySlug finds a category by slug or by name in either language.

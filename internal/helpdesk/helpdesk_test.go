@@ -104,6 +104,13 @@ func TestSuggest(t *testing.T) {
 		{"Забыл пароль от почты, не могу войти", "access"},
 		{"Хочу перевестись в другой отдел, как оформить перевод?", "hr"},
 		{"Где столовая?", ""},
+		// "карт" (a pay card) is no stem of "картридж": the printer wins.
+		{"где заправить картридж в принтере", "access"},
+		{"Не пришли деньги на карту", "pay"},
+		{"Потерял пропуск, а на карте нет зарплаты", "pay"},
+		// One keyword each for pay and leave: a tie suggests nothing, and
+		// the ticket goes to the fallback category.
+		{"Аванс или отгул?", ""},
 	}
 	for _, tt := range tests {
 		got := helpdesk.Suggest(cats, tt.text)

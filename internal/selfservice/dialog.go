@@ -77,10 +77,21 @@ func (s *Service) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company
 	text := strings.TrimSpace(in.Text)
 	if word, _, _ := strings.Cut(text, " "); strings.HasPrefix(word, "/") {
 		word, _, _ = strings.Cut(word, "@")
-		if strings.ToLower(word) != Command {
-			return false, nil
+		switch strings.ToLower(word) {
+		case Command:
+			return true, s.showMenu(ctx, c)
+		case cancelCommand:
+			// Cancels the draft being filled in, if any; other modules may
+			// have their own use for it otherwise.
+			d, err := tx.FindDraftServiceRequest(ctx, co.ID, emp.ID)
+			switch {
+			case err == nil && now.Sub(d.UpdatedAt) < DraftTTL:
+				return true, s.cancelDraft(ctx, c, d)
+			case err != nil && !errors.Is(err, staffbot.ErrNotFound):
+				return false, err
+			}
 		}
-		return true, s.showMenu(ctx, c)
+		return false, nil
 	}
 
 	// An answer to the question being asked comes first.
@@ -101,7 +112,7 @@ func (s *Service) Handle(ctx context.Context, tx *store.Tx, co *staffbot.Company
 	if err != nil {
 		return false, err
 	}
-	key := Match(text, func(key string) bool {
+	key, text := match(text, func(key string) bool {
 		svc := cat.Find(key)
 		return svc != nil && svc.Offered(supports(conn, svc)) && svc.Audience.Allows(emp)
 	})
@@ -397,10 +408,15 @@ func (s *Service) buttonAnswer(ctx context.Context, c *chat, id int64, step int,
 }
 
 // typedAnswer takes a typed message as the answer to the draft's
-// question. A message that does not fit but names another service starts
-// that one; one that fits nothing is asked again, and after maxInvalid
-// such messages the draft is dropped and the message passed on.
+// question. "Отмена" and its like cancel the draft. A message that does
+// not fit but names another service starts that one; one that plainly is
+// no answer (a question, or a sentence) drops the draft with a note and is
+// passed on; anything else is asked again, and after maxInvalid such
+// messages the draft is dropped and the message passed on.
 func (s *Service) typedAnswer(ctx context.Context, c *chat, r *store.ServiceRequest, text string) (bool, error) {
+	if isCancelWord(text) {
+		return true, s.cancelDraft(ctx, c, r)
+	}
 	cat, conn, err := s.catalog(ctx, c.tx, c.co.ID)
 	if err != nil {
 		return false, err
@@ -414,7 +430,7 @@ func (s *Service) typedAnswer(ctx context.Context, c *chat, r *store.ServiceRequ
 		return true, s.advance(ctx, c, svc, conn, r, v)
 	}
 
-	key := Match(text, func(key string) bool {
+	key, read := match(text, func(key string) bool {
 		other := cat.Find(key)
 		return other != nil && other.Offered(supports(conn, other)) && other.Audience.Allows(c.emp)
 	})
@@ -422,7 +438,15 @@ func (s *Service) typedAnswer(ctx context.Context, c *chat, r *store.ServiceRequ
 	case key == keyMenu:
 		return true, s.sendMenu(ctx, c, cat, conn)
 	case key != "" && key != r.ServiceKey:
-		return true, s.start(ctx, c, cat, conn, key, text)
+		return true, s.start(ctx, c, cat, conn, key, read)
+	}
+
+	if notAnAnswer(text) {
+		s.closeDraft(r, outcomeAbandoned, c.now)
+		if err := c.tx.UpdateServiceRequest(ctx, r); err != nil {
+			return false, err
+		}
+		return false, c.say(ctx, "dropped", svc.Title.In(c.lang))
 	}
 
 	r.InvalidAnswers++
@@ -463,11 +487,38 @@ func (s *Service) cancel(ctx context.Context, c *chat, id int64) error {
 	if r.EmployeeID != c.emp.ID || r.Status != store.ServiceRequestDraft {
 		return c.say(ctx, "stale")
 	}
+	return s.cancelDraft(ctx, c, r)
+}
+
+// cancelDraft closes the employee's draft r at their word.
+func (s *Service) cancelDraft(ctx context.Context, c *chat, r *store.ServiceRequest) error {
 	s.closeDraft(r, outcomeCancelled, c.now)
 	if err := c.tx.UpdateServiceRequest(ctx, r); err != nil {
 		return err
 	}
 	return c.say(ctx, "cancelled")
+}
+
+// cancelCommand cancels the draft being filled in.
+const cancelCommand = "/cancel"
+
+// cancelWords, typed alone, cancel the draft being filled in.
+var cancelWords = map[string]bool{"отменить": true, "отмена": true, "отмени": true, "отменяю": true,
+	"cancel": true, "stop": true, "стоп": true, cancelCommand: true}
+
+// isCancelWord reports whether text is one of cancelWords, in any case
+// and with any closing punctuation.
+func isCancelWord(text string) bool {
+	w := strings.TrimRight(strings.ToLower(strings.TrimSpace(text)), ".!)")
+	return cancelWords[strings.TrimSpace(w)]
+}
+
+// notAnAnswer reports whether text, which did not parse as the answer,
+// plainly is something else: a question, or a sentence of four or more
+// words. Such a message goes on to the FAQ rather than being asked about.
+func notAnAnswer(text string) bool {
+	text = strings.TrimSpace(text)
+	return strings.HasSuffix(text, "?") || len(strings.Fields(text)) >= 4
 }
 
 func (s *Service) closeDraft(r *store.ServiceRequest, outcome string, now time.Time) {

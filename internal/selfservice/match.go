@@ -140,9 +140,41 @@ func defaultPhrases() []phrase {
 
 // Match returns the key of the service a typed message names, keyMenu for
 // a message that asks for the catalogue as a whole, or "" when it names
-// nothing. Only keys for which offered returns true are considered.
+// nothing. Only keys for which offered returns true are considered. A
+// message typed on the English layout by someone who meant Russian
+// ("hfcxtnysq kbcnjr") is read as the Russian it stands for, but only when
+// the message as typed names nothing.
 func Match(text string, offered func(key string) bool) string {
-	ws := words(text)
+	key, _ := match(text, offered)
+	return key
+}
+
+// match is Match that also returns the text it read: text itself, or its
+// Russian when the wrong layout was undone.
+func match(text string, offered func(key string) bool) (key, read string) {
+	if key := matchWords(words(text), offered); key != "" {
+		return key, text
+	}
+	if alt, ok := wrongLayout(text); ok {
+		if key := matchWords(words(alt), offered); key != "" {
+			return key, alt
+		}
+	}
+	return "", text
+}
+
+// wrongLayout returns text as typed on the Russian layout, when it holds
+// Latin letters that might have been meant as Russian ones.
+func wrongLayout(text string) (string, bool) {
+	for _, r := range text {
+		if textnorm.ScriptOf(r) == textnorm.Latin {
+			return textnorm.LayoutToRussian(text), true
+		}
+	}
+	return "", false
+}
+
+func matchWords(ws []word, offered func(key string) bool) string {
 	if len(ws) == 0 || len(ws) > maxMatchWords {
 		return ""
 	}

@@ -32,6 +32,11 @@ func TestMatch(t *testing.T) {
 		{"когда зарплата", ""},
 		{"где столовая", ""},
 		{"", ""},
+		// Russian typed on the English layout.
+		{"hfcxtnysq kbcnjr", KeyPayslip},
+		{"rfr jajhvbnm jngecr", KeyVacationApplication},
+		{"cghfdrf 2-YLAK pf 2025 ujl", KeyIncomeCert},
+		{"hello world", ""},
 		{"отпуск " + "и ещё очень много слов в этом длинном сообщении про всё на свете сразу", ""},
 	}
 	all := func(string) bool { return true }

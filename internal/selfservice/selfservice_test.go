@@ -306,17 +306,89 @@ func TestService_Dialog(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, open(t))
 			f.press("v:s:" + selfservice.KeyPayslip)
-			handled, msgs := f.say("когда зарплата?")
+			handled, msgs := f.say("пятнадцатое")
 			if !handled {
 				t.Fatal("the first wrong answer was passed on")
 			}
 			wantOne(t, "first wrong answer", msgs, "Не понял месяц")
-			handled, msgs = f.say("где столовая?")
+			handled, msgs = f.say("тринадцатое")
 			if handled || len(msgs) != 0 {
 				t.Fatalf("the second wrong answer: handled %v, %s; want it passed on in silence", handled, texts(msgs))
 			}
 			if r := f.request(); r.Status != store.ServiceRequestClosed || r.Outcome != "abandoned" {
 				t.Errorf("draft %+v, want abandoned", r)
+			}
+		})
+
+		t.Run("AQuestionMidwayDropsTheDraftAndIsPassedOn", func(t *testing.T) {
+			t.Parallel()
+			for _, text := range []string{"когда зарплата?", "где взять пропуск в офис", "Где столовая?"} {
+				f := newFixture(t, open(t))
+				wantOne(t, "start", f.press("v:s:"+selfservice.KeyPayslip), "За какой месяц")
+				handled, msgs := f.say(text)
+				if handled {
+					t.Fatalf("%q was taken as an answer, want it passed on to the FAQ", text)
+				}
+				wantOne(t, text, msgs, "не похоже на ответ")
+				if r := f.request(); r.Status != store.ServiceRequestClosed || r.Outcome != "abandoned" {
+					t.Errorf("%q: draft %+v, want abandoned", text, r)
+				}
+			}
+		})
+
+		t.Run("WrongKeyboardLayoutStartsTheService", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, open(t))
+			handled, msgs := f.say("hfcxtnysq kbcnjr pf vfhn")
+			if !handled {
+				t.Fatal("not taken")
+			}
+			if len(msgs) == 0 || f.request().ServiceKey != selfservice.KeyPayslip {
+				t.Fatalf("got %s, want the payslip started", texts(msgs))
+			}
+			if r := f.request(); r.Status == store.ServiceRequestDraft {
+				t.Errorf("the month in the message was not taken: %+v", r)
+			}
+		})
+
+		t.Run("TypedCancelCancels", func(t *testing.T) {
+			t.Parallel()
+			for _, text := range []string{"Отменить", "отмена", "отменить", "cancel", "/cancel", "Отмена!"} {
+				f := newFixture(t, open(t))
+				wantOne(t, "start", f.press("v:s:"+selfservice.KeyPayslip), "За какой месяц")
+				handled, msgs := f.say(text)
+				if !handled {
+					t.Fatalf("%q was passed on", text)
+				}
+				wantOne(t, text, msgs, "Заявка отменена")
+				if r := f.request(); r.Status != store.ServiceRequestClosed || r.Outcome != "cancelled" {
+					t.Errorf("%q: draft %+v, want cancelled", text, r)
+				}
+			}
+			// Without a draft, /cancel is not the catalogue's.
+			f := newFixture(t, open(t))
+			if handled, msgs := f.say("/cancel"); handled || len(msgs) != 0 {
+				t.Errorf("/cancel without a draft: handled %v, %s", handled, texts(msgs))
+			}
+		})
+
+		t.Run("ValidTypedAnswersStillWork", func(t *testing.T) {
+			t.Parallel()
+			for _, text := range []string{"январь", "за январь 2026", "01.2026"} {
+				f := newFixture(t, open(t))
+				f.press("v:s:" + selfservice.KeyPayslip)
+				handled, msgs := f.say(text)
+				if !handled {
+					t.Fatalf("%q was passed on", text)
+				}
+				for _, m := range msgs {
+					if strings.Contains(m.Text, "Не понял") || strings.Contains(m.Text, "не похоже") {
+						t.Errorf("%q: %s", text, m.Text)
+					}
+				}
+				if r := f.request(); r.Status != store.ServiceRequestSubmitted || r.Answers["month"] == "" {
+					t.Errorf("%q: request %+v, want submitted with the month", text, r)
+				}
 			}
 		})
 

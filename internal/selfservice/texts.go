@@ -30,6 +30,7 @@ var texts = map[string]Text{
 	"not.allowed": {"Эта услуга вам недоступна. Если это ошибка, напишите в отдел кадров.", "This service is not available to you. If this is a mistake, please contact HR."},
 	"cancel":      {"Отменить", "Cancel"},
 	"cancelled":   {"Заявка отменена.", "Request cancelled."},
+	"dropped":     {"Заявка «%s» отменена: это не похоже на ответ на мой вопрос.", "The “%s” request is cancelled: that does not look like an answer to my question."},
 	"stale":       {"Этот вопрос уже неактуален. Откройте /services, чтобы начать заново.", "This question is no longer open. Send /services to start again."},
 
 	"invalid.month":  {"Не понял месяц. Выберите кнопкой или напишите, например, «март» или «03.2026» — не позже текущего месяца.", "I did not get the month. Choose a button or type, for example, “March” or “03.2026”, not later than this month."},

@@ -44,7 +44,10 @@ func render(msg channel.Outgoing) (text, parseMode string) {
 // MarkupToHTML renders staffbot markup (*bold*, _italic_, [text](url)) as
 // Telegram HTML and escapes everything else. A marker counts only at a word
 // edge and on one line, so "2*3", "snake_case" and a lone "*" stay as typed;
-// links are kept only for http, https, tg and mailto addresses.
+// a backslash before a markup character (\* \_ \[ \] \( \) \\) makes it
+// literal, as in the web chat. Links are kept only for http, https, tg and
+// mailto addresses; their URL may hold balanced parentheses or an escaped
+// "\)". The result is always well-formed: every tag it opens it closes.
 func MarkupToHTML(s string) string {
 	var b strings.Builder
 	renderMarkup(&b, s, 0)
@@ -59,9 +62,22 @@ const (
 	inLink
 )
 
+// escapable reports whether a backslash before c escapes it; elsewhere a
+// backslash is an ordinary character ("C:\Temp").
+func escapable(c byte) bool { return strings.IndexByte(`*_[]()\`, c) >= 0 }
+
+// escapeAt reports whether s[i] is a backslash escaping the next byte.
+func escapeAt(s string, i int) bool {
+	return s[i] == '\\' && i+1 < len(s) && escapable(s[i+1])
+}
+
 func renderMarkup(b *strings.Builder, s string, open int) {
 	for i := 0; i < len(s); {
 		switch c := s[i]; {
+		case escapeAt(s, i):
+			b.WriteString(htmlEscaper.Replace(s[i+1 : i+2]))
+			i += 2
+			continue
 		case c == '*' && open&inBold == 0, c == '_' && open&inItalic == 0:
 			if j := closingMarker(s, i); j > 0 {
 				tag, flag := "b", inBold
@@ -90,7 +106,7 @@ func renderMarkup(b *strings.Builder, s string, open int) {
 }
 
 // closingMarker returns the index of the marker closing the one at i, or -1
-// when s[i] does not open an emphasis.
+// when s[i] does not open an emphasis. An escaped marker closes nothing.
 func closingMarker(s string, i int) int {
 	c := s[i]
 	if prev, _ := utf8.DecodeLastRuneInString(s[:i]); i > 0 && isWordRune(prev) {
@@ -99,11 +115,14 @@ func closingMarker(s string, i int) int {
 	if next, _ := utf8.DecodeRuneInString(s[i+1:]); i+1 >= len(s) || unicode.IsSpace(next) {
 		return -1
 	}
-	for j := i + 2; j < len(s); j++ {
+	for j := i + 1; j < len(s); j++ {
 		switch {
 		case s[j] == '\n':
 			return -1
-		case s[j] != c:
+		case escapeAt(s, j):
+			j++
+			continue
+		case s[j] != c || j == i+1:
 			continue
 		}
 		prev, _ := utf8.DecodeLastRuneInString(s[:j])
@@ -117,26 +136,51 @@ func closingMarker(s string, i int) int {
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// parseLink reads "[text](url)" at i.
+// parseLink reads "[text](url)" at i. The text ends at the first unescaped
+// "]" and holds no "[" or line break; the URL ends at the ")" that balances
+// its "(", and "\)" in it stands for ")".
 func parseLink(s string, i int) (text, url string, end int, ok bool) {
-	mid := strings.Index(s[i:], "](")
-	if mid < 2 {
+	mid := -1
+	for j := i + 1; j < len(s) && mid < 0; j++ {
+		switch {
+		case escapeAt(s, j):
+			j++
+		case s[j] == '[' || s[j] == '\n':
+			return "", "", 0, false
+		case s[j] == ']':
+			mid = j
+		}
+	}
+	if mid < i+2 || mid+1 >= len(s) || s[mid+1] != '(' {
 		return "", "", 0, false
 	}
-	text = s[i+1 : i+mid]
-	if strings.ContainsAny(text, "[\n") {
-		return "", "", 0, false
+	text = s[i+1 : mid]
+	var u strings.Builder
+	depth := 0
+	for j := mid + 2; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return "", "", 0, false
+		case escapeAt(s, j):
+			u.WriteByte(s[j+1])
+			j++
+		case c == '(':
+			depth++
+			u.WriteByte(c)
+		case c == ')' && depth > 0:
+			depth--
+			u.WriteByte(c)
+		case c == ')':
+			url = u.String()
+			if url == "" || !allowedLink(url) {
+				return "", "", 0, false
+			}
+			return text, url, j + 1, true
+		default:
+			u.WriteByte(c)
+		}
 	}
-	rest := s[i+mid+2:]
-	rp := strings.IndexByte(rest, ')')
-	if rp < 1 {
-		return "", "", 0, false
-	}
-	url = rest[:rp]
-	if strings.ContainsAny(url, " \t\n") || !allowedLink(url) {
-		return "", "", 0, false
-	}
-	return text, url, i + mid + 2 + rp + 1, true
+	return "", "", 0, false
 }
 
 func allowedLink(url string) bool {

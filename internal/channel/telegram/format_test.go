@@ -3,7 +3,9 @@ package telegram_test
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/staffbot/staffbot/internal/channel/telegram"
 )
@@ -66,6 +68,22 @@ func TestMarkupToHTML(t *testing.T) {
 		{"a < b & c > d", "a &lt; b &amp; c &gt; d"},
 		{"*<script>*", "<b>&lt;script&gt;</b>"},
 		{"Привет, *Анна*! 📄", "Привет, <b>Анна</b>! 📄"},
+		// Backslash escapes, as faqbot writes titles and the web chat reads them.
+		{`*snake\_case title*`, "<b>snake_case title</b>"},
+		{`\*экран\*`, "*экран*"},
+		{`*звёздочка \* внутри*`, "<b>звёздочка * внутри</b>"},
+		{`\[не ссылка\](https://hr.example)`, "[не ссылка](https://hr.example)"},
+		{`[a\]b](https://hr.example)`, `<a href="https://hr.example">a]b</a>`},
+		{`\\`, `\`},
+		{`*конец\\*`, `<b>конец\</b>`},
+		{`C:\Temp\new <dir>`, `C:\Temp\new &lt;dir&gt;`},
+		{`\<b\>`, `\&lt;b\&gt;`},
+		// Parentheses in a link's URL: balanced, or escaped.
+		{"[Закон](https://ru.wikipedia.org/wiki/ТК_(РФ)) действует",
+			`<a href="https://ru.wikipedia.org/wiki/ТК_(РФ)">Закон</a> действует`},
+		{`[Закон](https://hr.example/a_\)_b)`, `<a href="https://hr.example/a_)_b">Закон</a>`},
+		{"([портал](https://hr.example/x))", `(<a href="https://hr.example/x">портал</a>)`},
+		{"[не закрыта](https://hr.example/(a)", "[не закрыта](https://hr.example/(a)"},
 	}
 	for _, tt := range tests {
 		if got := telegram.MarkupToHTML(tt.in); got != tt.want {
@@ -124,4 +142,78 @@ func mustReadJSON(t *testing.T, name string, v any) {
 	if err := json.Unmarshal(raw, v); err != nil {
 		t.Fatalf("decode %s: %v", name, err)
 	}
+}
+
+// FuzzMarkupToHTML checks that whatever the markup, the HTML is well formed
+// for Telegram: only <b>, <i> and <a href="..."> tags, each closed in order,
+// and no bare "<", ">" or "&" in the text.
+func FuzzMarkupToHTML(f *testing.F) {
+	for _, seed := range []string{
+		"*жирный _и курсив_*", "[портал](https://hr.example/a?b=1&c=2)", `*snake\_case*`,
+		`\*экран\*`, "[x](https://a.example/(b))", `[x](https://a.example/\))`, "[*a*](tg://x) _b_ <c> & d",
+		`\`, `[\](https://a)`, "*_[", "_*a_*",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !utf8.ValidString(in) {
+			t.Skip()
+		}
+		out := telegram.MarkupToHTML(in)
+		if err := wellFormed(out); err != "" {
+			t.Fatalf("MarkupToHTML(%q) = %q: %s", in, out, err)
+		}
+	})
+}
+
+// wellFormed returns what is wrong with Telegram HTML s, or "".
+func wellFormed(s string) string {
+	var stack []string
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '>':
+			return "bare >"
+		case '&':
+			ok := false
+			for _, e := range []string{"&amp;", "&lt;", "&gt;", "&quot;"} {
+				if strings.HasPrefix(s[i:], e) {
+					ok, i = true, i+len(e)
+					break
+				}
+			}
+			if !ok {
+				return "bare &"
+			}
+			continue
+		case '<':
+			gt := strings.IndexByte(s[i:], '>')
+			if gt < 0 {
+				return "bare <"
+			}
+			tag := s[i+1 : i+gt]
+			i += gt + 1
+			switch {
+			case tag == "b" || tag == "i":
+				stack = append(stack, tag)
+			case strings.HasPrefix(tag, `a href="`) && strings.HasSuffix(tag, `"`):
+				if strings.ContainsAny(tag[len(`a href="`):len(tag)-1], `"<`) {
+					return "quote or < in href"
+				}
+				stack = append(stack, "a")
+			case strings.HasPrefix(tag, "/"):
+				if len(stack) == 0 || stack[len(stack)-1] != tag[1:] {
+					return "unbalanced </" + tag[1:] + ">"
+				}
+				stack = stack[:len(stack)-1]
+			default:
+				return "unexpected tag <" + tag + ">"
+			}
+			continue
+		}
+		i++
+	}
+	if len(stack) > 0 {
+		return "unclosed <" + stack[len(stack)-1] + ">"
+	}
+	return ""
 }

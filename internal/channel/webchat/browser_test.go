@@ -62,6 +62,9 @@ func TestBrowser_Conversation(t *testing.T) {
 	if got := text(t, ctx, `li.msg.bot .bubble a`); got != "Справка" {
 		t.Errorf("link text = %q, want Справка", got)
 	}
+	if got := value[string](t, ctx, `document.querySelector('li.msg.bot .bubble a').getAttribute('href')`); !strings.HasSuffix(got, "/chat?from=(greeting)") {
+		t.Errorf("link href = %q, want the URL with its parentheses", got)
+	}
 	if value[bool](t, ctx, `document.querySelector('#messages img') !== null`) ||
 		!strings.Contains(text(t, ctx, `li.msg.bot`), "<img src=x onerror=alert(1)>") {
 		t.Error("the <img> in the message text became an element or vanished")
@@ -116,11 +119,46 @@ func TestBrowser_Conversation(t *testing.T) {
 		t.Errorf("stored language = %q, want en", got)
 	}
 
-	if ins := f.bot.received(); len(ins) != 3 {
+	ins := f.bot.received()
+	if len(ins) != 3 {
 		t.Errorf("Handle calls = %d, want 3 (join, press, text)", len(ins))
+	}
+	// One language throughout: the page's, Russian, from the consent on.
+	for _, in := range ins {
+		if in.LanguageCode != "ru" {
+			t.Errorf("%q reached the bot in language %q, want ru like the page", in.Text, in.LanguageCode)
+		}
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// TestBrowser_JoinInEnglish switches the invite's page to English before
+// joining: the bot's first message is asked for in English too.
+func TestBrowser_JoinInEnglish(t *testing.T) {
+	browsertest.Require(t)
+
+	f := newFixture(t, storetest.MustOpen(t, storetest.SQLiteDSN(t)), true)
+	srv := httptest.NewServer(f.register())
+	t.Cleanup(srv.Close)
+
+	ctx := browsertest.New(t)
+	do(t, ctx, "open the link in English",
+		chromedp.Navigate(srv.URL+"/join/"+f.code),
+		chromedp.WaitVisible(chromedp.CSS(`#join`)),
+		chromedp.Click(chromedp.CSS(`#lang`), chromedp.NodeVisible),
+	)
+	if got := text(t, ctx, `#join`); got == "Открыть чат" {
+		t.Fatalf("button = %q after switching to English", got)
+	}
+	do(t, ctx, "join",
+		chromedp.Click(chromedp.CSS(`#join`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.bot`)),
+	)
+	ins := f.bot.received()
+	if len(ins) != 1 || ins[0].LanguageCode != "en" {
+		t.Fatalf("incoming %+v, want the join in English", ins)
 	}
 }
 

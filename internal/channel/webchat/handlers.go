@@ -86,7 +86,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request, code string, unkno
 		ChatID:       chatID,
 		Kind:         channel.KindText,
 		Text:         "/start " + code,
-		LanguageCode: languageOf(r),
+		LanguageCode: pageLanguage(r),
 		ReceivedAt:   s.now(),
 	}
 	if err := s.handle(ctx, in); err != nil {

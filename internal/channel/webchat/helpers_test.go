@@ -50,7 +50,7 @@ func (b *testBot) handle(ctx context.Context, in channel.Incoming) error {
 				return err
 			}
 			reply = channel.Outgoing{
-				Text:   "*Добро пожаловать*, это _эхо_-бот. <img src=x onerror=alert(1)> [Справка](/chat)",
+				Text:   "*Добро пожаловать*, это _эхо_-бот. <img src=x onerror=alert(1)> [Справка](/chat?from=(greeting))",
 				Format: channel.FormatMarkup,
 				Buttons: [][]channel.Button{{
 					{Text: "Да", Data: "yes"},

@@ -290,20 +290,14 @@ func randomKey(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// languageOf returns the primary language of the first Accept-Language
-// entry ("ru", "en"), or "" when there is none.
-func languageOf(r *http.Request) string {
-	first, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
-	first, _, _ = strings.Cut(first, ";")
-	primary, _, _ := strings.Cut(strings.TrimSpace(first), "-")
-	primary = strings.ToLower(primary)
-	if len(primary) < 2 || len(primary) > 3 {
-		return ""
+// pageLanguage returns the language the page is shown in, which its join
+// forms post: Russian unless the employee switched the page to English.
+// The browser's Accept-Language is not asked: the page does not follow it,
+// and the bot's first message must speak the page's language, as every
+// later one does (the page sends it with each message).
+func pageLanguage(r *http.Request) string {
+	if r.PostFormValue("lang") == "en" {
+		return "en"
 	}
-	for _, r := range primary {
-		if r < 'a' || r > 'z' {
-			return ""
-		}
-	}
-	return primary
+	return "ru"
 }

@@ -35,8 +35,10 @@ func TestServer_Join(t *testing.T) {
 				t.Fatal("GET the link started a session")
 			}
 
+			// The browser prefers English, but the page is in Russian, and
+			// so is the bot's first message.
 			r := joinPost(f.code)
-			r.Header.Set("Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
+			r.Header.Set("Accept-Language", "en-US,en;q=0.9")
 			w = f.do(r)
 
 			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/chat" {
@@ -90,6 +92,33 @@ func TestServer_Join(t *testing.T) {
 			c := f.join(t)
 			if c.Name != "__Host-staffbot_chat" || !c.Secure {
 				t.Errorf("cookie %s secure=%v, want __Host-staffbot_chat, Secure", c.Name, c.Secure)
+			}
+		})
+
+		// The join forms post the page's language; the bot's first message
+		// (the consent) follows it, whatever the browser prefers.
+		t.Run("PageLanguageForTheFirstMessage", func(t *testing.T) {
+			t.Parallel()
+
+			for _, tt := range []struct {
+				lang, accept, want string
+			}{
+				{"en", "ru-RU,ru;q=0.9", "en"},
+				{"ru", "en-US,en;q=0.9", "ru"},
+				{"", "en-US,en;q=0.9", "ru"},
+				{"de", "de-DE", "ru"},
+			} {
+				f := newFixture(t, open(t), false)
+				f.register()
+				r := formRequest("/join/"+f.code, url.Values{"lang": {tt.lang}})
+				r.Header.Set("Sec-Fetch-Site", "same-origin")
+				r.Header.Set("Accept-Language", tt.accept)
+				if w := f.do(r); w.Code != http.StatusSeeOther {
+					t.Fatalf("join with lang %q: status %d", tt.lang, w.Code)
+				}
+				if ins := f.bot.received(); len(ins) != 1 || ins[0].LanguageCode != tt.want {
+					t.Errorf("join with lang %q, Accept-Language %q: incoming %+v, want language %q", tt.lang, tt.accept, ins, tt.want)
+				}
 			}
 		})
 

@@ -100,6 +100,9 @@
   function applyLang() {
     document.documentElement.lang = lang;
     translate(document);
+    // A join form tells the server the page's language, so that the bot's
+    // first message (the consent) is in the language of the rest.
+    document.querySelectorAll('input[name="lang"]').forEach((el) => { el.value = lang; });
     const btn = document.getElementById('lang');
     btn.textContent = lang === 'ru' ? 'EN' : 'RU';
     btn.setAttribute('aria-label', t('switch_to'));
@@ -198,7 +201,10 @@
     return -1;
   }
 
-  const LINK_RE = /^\[([^\]\n]+)\]\(([^)\s]+)\)/;
+  // A link's text may hold escaped brackets; its URL, balanced parentheses
+  // or an escaped ")".
+  const LINK_RE = /^\[((?:\\.|[^\]\\\n])+)\]\(((?:\\[^\s]|\([^()\s]*\)|[^()\s\\])+)\)/;
+  const unescapeMarkup = (s) => s.replace(/\\([*_[\]()\\])/g, '$1');
 
   // appendMarkup renders the markup subset: *bold*, _italic_, [text](url),
   // with \ escaping a marker.
@@ -219,10 +225,10 @@
       }
       if (c === '[') {
         const m = LINK_RE.exec(s.slice(i));
-        const href = m && safeHref(m[2]);
+        const href = m && safeHref(unescapeMarkup(m[2]));
         if (href) {
           flush();
-          parent.append(link(m[1], href));
+          parent.append(link(unescapeMarkup(m[1]), href));
           i += m[0].length - 1;
           continue;
         }
