@@ -46,10 +46,15 @@ func openAuth(ctx context.Context, cfg config.Config, stderr io.Writer, slug str
 		st.Close()
 		return nil, nil, nil, err
 	}
+	return st, authFor(cfg, st, stderr), co, nil
+}
+
+// authFor is the auth service of a one-shot command over an open store.
+func authFor(cfg config.Config, st *store.Store, stderr io.Writer) *auth.Service {
 	// Users and tokens made here are recorded in the audit log.
 	rec := &audit.Recorder{Store: st, Clock: staffbot.SystemClock{}}
 	logger := newLogger(cfg, stderr)
-	return st, auth.New(st, staffbot.SystemClock{}, auth.Options{Logger: logger, Auditor: rec}), co, nil
+	return auth.New(st, staffbot.SystemClock{}, auth.Options{Logger: logger, Auditor: rec})
 }
 
 func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -131,21 +136,13 @@ func adminList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		example:  "staffbot admin list --company acme",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	fs.String("company", "", "company slug (required)")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	svc := authFor(cfg, st, stderr)
 	users, err := svc.ListUsers(ctx, nil, co.ID)
 	if err != nil {
 		return err

@@ -124,27 +124,14 @@ company's time zone, both days included. The export is itself recorded.`,
 		example:  "staffbot audit export --company acme --from 2025-01-01 --to 2025-03-31 > audit-q1.csv",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	fromS := fs.String("from", "", "first day, YYYY-MM-DD (default: the oldest record)")
 	toS := fs.String("to", "", "last day, YYYY-MM-DD, included (default: today)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 
 	var from, to time.Time
 	if *fromS != "" {
@@ -188,28 +175,15 @@ dismissed employees' data.`,
 		example:  "staffbot audit retention --company acme --audit-days 365",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	auditDays := fs.Int("audit-days", 0, fmt.Sprintf("keep audit records this many days (30-3650; default %d)", store.DefaultAuditDays))
 	anonDays := fs.Int("anonymize-after-days", -1,
 		fmt.Sprintf("anonymise dismissed employees this many days after the dismissal date (0-3650; default %d)", store.DefaultAnonymizeAfterDays))
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 	r, err := st.FindRetention(ctx, co.ID)
 	if err != nil {
 		return err

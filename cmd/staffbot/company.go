@@ -134,6 +134,36 @@ func companyList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return tw.Flush()
 }
 
+// openCompany is the start of a one-shot command about one company: it
+// parses the flags, checks that --company and nargs arguments (-1: at
+// most one) named by what are given, opens the store and finds the
+// company. The caller closes the store.
+func openCompany(ctx context.Context, fs *flagSet, cfg *config.Config, args []string, nargs int, what string) (*store.Store, *staffbot.Company, error) {
+	if err := fs.parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := fs.require("company"); err != nil {
+		return nil, nil, err
+	}
+	if nargs < 0 { // an optional one
+		nargs = min(fs.NArg(), 1)
+	}
+	if err := fs.args(nargs, what); err != nil {
+		return nil, nil, err
+	}
+	slug := fs.Lookup("company").Value.String()
+	st, err := openStore(ctx, *cfg, fs.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	co, err := findCompany(ctx, st, slug)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, co, nil
+}
+
 func findCompany(ctx context.Context, st *store.Store, slug string) (*staffbot.Company, error) {
 	if slug == "" {
 		return nil, fmt.Errorf("--company is required")

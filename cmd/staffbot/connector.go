@@ -303,26 +303,13 @@ func connectorRuns(ctx context.Context, args []string, stdout, stderr io.Writer)
 		example:  "staffbot connector runs --company acme --limit 5",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	limit := fs.Int("limit", 20, "how many of the latest runs")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 	runs, err := st.FindConnectorRuns(ctx, co.ID, *limit)
 	if err != nil {
 		return err
@@ -369,26 +356,13 @@ policy says, or at once with 'staffbot connector confirm-missing'.`,
 		example:  "staffbot connector missing --company acme",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	all := fs.Bool("all", false, "also those already dismissed")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 	c, err := st.FindConnector(ctx, co.ID)
 	if err != nil {
 		return fmt.Errorf("company %s has no connector (see 'staffbot connector add')", co.Slug)
@@ -499,27 +473,14 @@ employees missing at once a sync is refused as a likely truncated list.`,
 		example:  "staffbot connector policy --company acme --dismiss-missing-after 5 --max-missing-percent 10",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	dismissAfter := fs.Int("dismiss-missing-after", -1, "dismiss after this many syncs in a row without them; 0: only when HR confirms")
 	maxMissing := fs.Int("max-missing-percent", -1, "refuse a sync that leaves more than this share missing at once; 100: never")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 	c, err := st.FindConnector(ctx, co.ID)
 	if err != nil {
 		return fmt.Errorf("company %s has no connector (see 'staffbot connector add')", co.Slug)

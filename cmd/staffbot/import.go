@@ -40,26 +40,13 @@ skipped with a notice: pay stays in the accounting system.`,
 		example:  "staffbot import employees --company acme --dry-run staff.csv",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	dryRun := fs.Bool("dry-run", false, "check the file and show what would change, write nothing")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(1, "the staff FILE"); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 1, "the staff FILE")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 
 	sum, notices, err := importEmployees(ctx, st, co.ID, fs.Arg(0), *dryRun)
 	// Notices reject nothing and are shown either way: with the problems

@@ -25,28 +25,15 @@ once and stored only as hashes; an employee's older invites stop working.`,
 staffbot invite --company acme --base-url https://hr.acme.ru > invites.tsv`,
 		settings: linkSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	var numbers stringList
 	fs.Var(&numbers, "employee", "personnel number to invite; repeat for several (default: every current employee not yet registered)")
 	ttl := fs.Duration("ttl", staffbot.DefaultInviteTTL, "how long the invites stay valid")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
 
 	invites, err := createInvites(ctx, st, co, numbers, *ttl, time.Now().UTC())
 	if err != nil {

@@ -35,34 +35,6 @@ func runKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}, args, stdout, stderr)
 }
 
-// kbOpen parses the flags, checks that --company and nargs arguments
-// (-1: at most one) are given, opens the store and finds the company.
-func kbOpen(ctx context.Context, fs *flagSet, cfg *config.Config, args []string, nargs int, what string) (*store.Store, *staffbot.Company, error) {
-	if err := fs.parse(args); err != nil {
-		return nil, nil, err
-	}
-	if err := fs.require("company"); err != nil {
-		return nil, nil, err
-	}
-	if nargs < 0 { // an optional one
-		nargs = min(fs.NArg(), 1)
-	}
-	if err := fs.args(nargs, what); err != nil {
-		return nil, nil, err
-	}
-	slug := fs.Lookup("company").Value.String()
-	st, err := openStore(ctx, *cfg, fs.stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	co, err := findCompany(ctx, st, slug)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, co, nil
-}
-
 func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs := newFlags("kb import", cmdHelp{
@@ -75,7 +47,7 @@ nothing; each changed article gets a new version.`,
 	fs.String("company", "", "company slug (required)")
 	draft := fs.Bool("draft", false, "import every article as a draft, not published")
 	by := fs.String("by", "cli", "who is recorded as the author of this version")
-	st, co, err := kbOpen(ctx, fs, &cfg, args, 1, "the kb.json FILE")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 1, "the kb.json FILE")
 	if err != nil {
 		return err
 	}
@@ -131,7 +103,7 @@ func kbExport(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}, &cfg, stdout, stderr)
 	fs.String("company", "", "company slug (required)")
 	published := fs.Bool("published", false, "only published articles")
-	st, co, err := kbOpen(ctx, fs, &cfg, args, -1, "")
+	st, co, err := openCompany(ctx, fs, &cfg, args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -347,7 +319,7 @@ func kbGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *limit < 1 {
 		return fs.usageError("--limit %d: must be at least 1", *limit)
 	}
-	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -377,7 +349,7 @@ func kbRequests(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
 	fs.String("company", "", "company slug (required)")
-	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -414,7 +386,7 @@ sealed.`,
 	keyFile := fs.String("key-file", "", "file holding the API key (the key is stored sealed)")
 	timeout := fs.Duration("timeout", 8*time.Second, "how long to wait for an answer before sending the article as it is")
 	off := fs.Bool("off", false, "turn the generative layer off")
-	st, co, err := kbOpen(ctx, fs, &cfg, args, 0, "")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}

@@ -65,21 +65,13 @@ whether the accounting system or HR fulfils it.`,
 		example:  "staffbot services list --company acme",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
+	fs.String("company", "", "company slug (required)")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer st.Close()
+	svc := app.SelfServiceFor(cfg, st, newLogger(cfg, stderr))
 	cat, supported, err := svc.FindCatalog(ctx, co.ID)
 	if err != nil {
 		return err
@@ -130,21 +122,13 @@ func servicesEnable(ctx context.Context, verb string, args []string, stdout, std
 		example:  "staffbot services " + verb + " --company acme vacation_balance",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(1, "the SERVICE (see 'staffbot services list')"); err != nil {
-		return err
-	}
-	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
+	fs.String("company", "", "company slug (required)")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 1, "the SERVICE (see 'staffbot services list')")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer st.Close()
+	svc := app.SelfServiceFor(cfg, st, newLogger(cfg, stderr))
 	key := fs.Arg(0)
 	if err := svc.SetEnabled(staffbot.WithActor(ctx, audit.CLIActor()), co.ID, key, verb == "enable"); err != nil {
 		return err
@@ -161,23 +145,15 @@ func servicesRequests(ctx context.Context, args []string, stdout, stderr io.Writ
 		example:  "staffbot services requests --company acme --status new",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	status := fs.String("status", "", "only this status: submitted, new, in_progress, ready, closed")
 	limit := fs.Int("limit", 50, "how many of the latest requests")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	svc, co, done, err := openServices(ctx, cfg, *slug, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer st.Close()
+	svc := app.SelfServiceFor(cfg, st, newLogger(cfg, stderr))
 	reqs, err := svc.Store.FindServiceRequests(ctx, co.ID, store.ServiceRequestFilter{Status: *status, Limit: *limit})
 	if err != nil {
 		return err

@@ -34,29 +34,16 @@ refused as a likely truncated list; --accept-missing applies it.`,
 		example:  "staffbot sync --company acme",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
+	fs.String("company", "", "company slug (required)")
 	retries := fs.Int("retries", 2, "retries when the system does not answer or fails (5xx), with back-off")
 	accept := fs.Bool("accept-missing", false, "apply the sync even if more employees are missing from the list than the connector's policy allows at once (check the list first)")
 	wait := fs.Duration("retry-wait", 5*time.Second, "wait before the first retry; doubles with each")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	logger := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, stderr)
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	co, err := findCompany(ctx, st, *slug)
-	if err != nil {
-		return err
-	}
+	logger := newLogger(cfg, stderr)
 	c, err := st.FindConnector(ctx, co.ID)
 	if err != nil {
 		return fmt.Errorf("company %s has no connector (see 'staffbot connector add')", co.Slug)

@@ -110,21 +110,13 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		example:  "staffbot token list --company acme",
 		settings: storeSettings,
 	}, &cfg, stdout, stderr)
-	slug := fs.String("company", "", "company slug (required)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.require("company"); err != nil {
-		return err
-	}
-	if err := fs.args(0, ""); err != nil {
-		return err
-	}
-	st, svc, co, err := openAuth(ctx, cfg, stderr, *slug)
+	fs.String("company", "", "company slug (required)")
+	st, co, err := openCompany(ctx, fs, &cfg, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	svc := authFor(cfg, st, stderr)
 	tokens, err := svc.ListTokens(ctx, nil, co.ID)
 	if err != nil {
 		return err
