@@ -195,15 +195,16 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 		return nil
 	}
 
-	acct, err := tx.FindAccount(ctx, co.ID, in.Channel, in.ExternalID)
+	// A typed message goes past the helpdesk, the scenarios and the
+	// self-service catalogue, which each look for something of the
+	// employee's under way; the query that finds the sender learns that
+	// too, once for all of them.
+	cmd := command(in)
+	typed := in.Kind == channel.KindText && cmd == ""
+	acct, emp, err := tx.FindSender(ctx, co.ID, in.Channel, in.ExternalID, typed)
 	if errors.Is(err, staffbot.ErrNotFound) {
 		return b.stranger(ctx, tx, co, in, lang, now)
 	}
-	if err != nil {
-		return err
-	}
-
-	emp, err := tx.FindEmployeeByID(ctx, co.ID, acct.EmployeeID)
 	if err != nil {
 		return err
 	}
@@ -228,7 +229,6 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 		return b.consent(ctx, tx, co, emp, acct, in, lang, now)
 	}
 
-	cmd := command(in)
 	switch {
 	case isRevoke(cmd, in):
 		return b.revokeConsent(ctx, tx, co, emp, acct, in, lang, now)

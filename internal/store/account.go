@@ -12,21 +12,34 @@ import (
 const accountColumns = "id, company_id, employee_id, kind, external_id, chat_id, blocked, consented_at, registered_at"
 
 func scanAccount(row scanner) (*staffbot.ChannelAccount, error) {
-	var (
-		a          staffbot.ChannelAccount
-		kind       string
-		blocked    int
-		consented  sql.NullInt64
-		registered int64
-	)
-	if err := row.Scan(&a.ID, &a.CompanyID, &a.EmployeeID, &kind, &a.ExternalID, &a.ChatID, &blocked, &consented, &registered); err != nil {
+	var r accountRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	a.Kind = staffbot.ChannelKind(kind)
-	a.Blocked = blocked != 0
-	a.ConsentedAt = fromNullMillis(consented)
-	a.RegisteredAt = fromMillis(registered)
-	return &a, nil
+	return r.account(), nil
+}
+
+// accountRow receives the accountColumns of a row.
+type accountRow struct {
+	a          staffbot.ChannelAccount
+	kind       string
+	blocked    int
+	consented  sql.NullInt64
+	registered int64
+}
+
+func (r *accountRow) dest() []any {
+	return []any{&r.a.ID, &r.a.CompanyID, &r.a.EmployeeID, &r.kind, &r.a.ExternalID, &r.a.ChatID, &r.blocked,
+		&r.consented, &r.registered}
+}
+
+func (r *accountRow) account() *staffbot.ChannelAccount {
+	a := r.a
+	a.Kind = staffbot.ChannelKind(r.kind)
+	a.Blocked = r.blocked != 0
+	a.ConsentedAt = fromNullMillis(r.consented)
+	a.RegisteredAt = fromMillis(r.registered)
+	return &a
 }
 
 // FindAccount returns the account a messenger user is bound to.

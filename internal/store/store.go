@@ -145,9 +145,13 @@ type Tx struct {
 	// enqueued is set when the transaction queued an outgoing message,
 	// so the dispatcher can be woken after commit.
 	enqueued bool
+
+	// memo is what FindSender learned, until a write makes it stale.
+	memo *senderMemo
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
@@ -156,6 +160,7 @@ func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
@@ -164,6 +169,7 @@ func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 }
 
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
