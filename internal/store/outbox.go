@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,17 @@ func (t *Tx) Enqueue(ctx context.Context, companyID staffbot.CompanyID, accountI
 		return 0, err
 	}
 	t.enqueued = true
+	t.queued = append(t.queued, Queued{ID: id, CompanyID: companyID, Channel: kind, ChatID: chatID})
 	return id, nil
+}
+
+// Queued names a message that a committed transaction put in the outbox;
+// Store.OnQueued is told of them.
+type Queued struct {
+	ID        int64
+	CompanyID staffbot.CompanyID
+	Channel   staffbot.ChannelKind
+	ChatID    string
 }
 
 // EnqueueToAccount queues a message for one messenger account.
@@ -109,7 +120,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		if err != nil {
 			return err
 		}
-		var ids []any
+		var ids []int64
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
@@ -123,39 +134,138 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			return err
 		}
 
-		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-		args := append([]any{millis(now.Add(lease))}, ids...)
-		rows, err = tx.query(ctx, `UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1
-			WHERE id IN (`+in+`) RETURNING id, company_id, account_id, channel, chat_id, payload, status, attempts, created_at`, args...)
+		items, err = tx.leaseOutbox(ctx, ids, now, lease)
+		return err
+	})
+	return items, err
+}
+
+// QueuedClaim is a message ClaimQueued may lease: After is an id up to
+// which the caller knows every message of the message's chat delivered or
+// given up.
+type QueuedClaim struct {
+	ID, After int64
+}
+
+// ClaimQueued leases those of the given messages that are still pending,
+// due, and the oldest undelivered of their chat, as ClaimOutbox would,
+// without reading the whole queue: each message is found by its id, and
+// only the messages of its chat between its After and itself are looked
+// at. Messages it does not lease are left to ClaimOutbox.
+func (s *Store) ClaimQueued(ctx context.Context, now time.Time, lease time.Duration, cands []QueuedClaim) ([]*OutboxItem, error) {
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	// The list is padded to a power of two with its last candidate, so
+	// that a few statement texts serve every length.
+	n := padded(len(cands))
+	args := make([]any, 0, 2*n+1)
+	for i := range n {
+		c := cands[min(i, len(cands)-1)]
+		args = append(args, c.ID, c.After)
+	}
+	args = append(args, millis(now))
+	values := strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)),", n), ",")
+	// column1 and column2 are each candidate's id and After, as both
+	// databases name the columns of a VALUES list. On PostgreSQL each
+	// candidate is looked up on its own (LATERAL), so that the plan reads
+	// rows by id whatever the statistics of a fast-changing queue say.
+	const blocked = `NOT EXISTS (SELECT 1 FROM outbox p WHERE p.company_id = o.company_id AND p.channel = o.channel
+		AND p.chat_id = o.chat_id AND p.id > c.column2 AND p.id < o.id AND p.status IN ('pending', 'sending'))`
+	q := `SELECT o.id FROM (VALUES ` + values + `) c JOIN outbox o ON o.id = c.column1
+		WHERE o.status = 'pending' AND o.not_before <= ? AND ` + blocked
+	if s.dialect == Postgres {
+		q = `SELECT l.id FROM (VALUES ` + values + `) c, LATERAL (SELECT o.id FROM outbox o
+			WHERE o.id = c.column1 AND o.status = 'pending' AND o.not_before <= ? AND ` + blocked + `
+			FOR UPDATE SKIP LOCKED) l`
+	}
+	var items []*OutboxItem
+	err := s.InTx(ctx, func(tx *Tx) error {
+		items = items[:0]
+		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var ids []int64
 		for rows.Next() {
-			var (
-				it      OutboxItem
-				acct    sql.NullInt64
-				kind    string
-				payload string
-				created int64
-			)
-			if err := rows.Scan(&it.ID, &it.CompanyID, &acct, &kind, &it.ChatID, &payload, &it.Status, &it.Attempts, &created); err != nil {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
 				return err
 			}
-			if acct.Valid {
-				v := acct.Int64
-				it.AccountID = &v
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
-			it.Channel = staffbot.ChannelKind(kind)
-			it.CreatedAt = fromMillis(created)
-			if err := json.Unmarshal([]byte(payload), &it.Message); err != nil {
-				return fmt.Errorf("outbox %d payload: %w", it.ID, err)
-			}
-			items = append(items, &it)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		}
+		items, err = tx.leaseOutbox(ctx, ids, now, lease)
+		return err
 	})
 	return items, err
+}
+
+// padded is n rounded up to a power of two, up to 128; longer lists keep
+// their length.
+func padded(n int) int {
+	if n > 128 {
+		return n
+	}
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
+
+// idList returns placeholders and arguments for an IN list of ids, padded
+// as padded says with the last id, which changes nothing in an IN list.
+func idList(ids []int64) (string, []any) {
+	n := padded(len(ids))
+	args := make([]any, n)
+	for i := range n {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
+}
+
+// leaseOutbox marks the messages being sent until the lease runs out and
+// returns them.
+func (t *Tx) leaseOutbox(ctx context.Context, ids []int64, now time.Time, lease time.Duration) ([]*OutboxItem, error) {
+	in, idArgs := idList(ids)
+	args := append([]any{millis(now.Add(lease))}, idArgs...)
+	rows, err := t.query(ctx, `UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1
+		WHERE id IN (`+in+`) RETURNING id, company_id, account_id, channel, chat_id, payload, status, attempts, created_at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []*OutboxItem
+	for rows.Next() {
+		var (
+			it      OutboxItem
+			acct    sql.NullInt64
+			kind    string
+			payload string
+			created int64
+		)
+		if err := rows.Scan(&it.ID, &it.CompanyID, &acct, &kind, &it.ChatID, &payload, &it.Status, &it.Attempts, &created); err != nil {
+			return nil, err
+		}
+		if acct.Valid {
+			v := acct.Int64
+			it.AccountID = &v
+		}
+		it.Channel = staffbot.ChannelKind(kind)
+		it.CreatedAt = fromMillis(created)
+		if err := json.Unmarshal([]byte(payload), &it.Message); err != nil {
+			return nil, fmt.Errorf("outbox %d payload: %w", it.ID, err)
+		}
+		items = append(items, &it)
+	}
+	return items, rows.Err()
 }
 
 // MarkOutboxSent records a delivered message.
@@ -170,12 +280,8 @@ func (s *Store) MarkOutboxSentAll(ctx context.Context, ids []int64, now time.Tim
 		return nil
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
-		args := make([]any, 0, len(ids)+1)
-		args = append(args, millis(now))
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		in, idArgs := idList(ids)
+		args := append([]any{millis(now)}, idArgs...)
 		_, err := tx.exec(ctx, "UPDATE outbox SET status = 'sent', error = '', sent_at = ?, lease_until = NULL WHERE id IN ("+in+")",
 			args...)
 		return err

@@ -61,6 +61,11 @@ type Store struct {
 	// instead of waiting for its next poll.
 	OnEnqueue func()
 
+	// OnQueued, when set, is told the messages a transaction queued once
+	// it commits, before OnEnqueue is called. The dispatcher leases them
+	// by id instead of reading the whole queue.
+	OnQueued func([]Queued)
+
 	// countBuf holds committed dashboard counters until FlushCounts.
 	countBuf countBuffer
 }
@@ -143,8 +148,10 @@ type Tx struct {
 	counts []companyCounter
 
 	// enqueued is set when the transaction queued an outgoing message,
-	// so the dispatcher can be woken after commit.
+	// so the dispatcher can be woken after commit; queued are the
+	// messages.
 	enqueued bool
+	queued   []Queued
 
 	// memo is what FindSender learned, until a write makes it stale.
 	memo *senderMemo
@@ -217,6 +224,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.bufferCounts(tx.counts)
+	if len(tx.queued) > 0 && s.OnQueued != nil {
+		s.OnQueued(tx.queued)
+	}
 	if tx.enqueued && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -236,6 +246,7 @@ type txRequest struct {
 	err      error
 	panicked any // what fn panicked with, to panic with again in the caller
 	enqueued bool
+	queued   []Queued
 	counts   []companyCounter
 }
 
@@ -336,11 +347,16 @@ func (s *Store) runBatch() {
 		return
 	}
 	wake := false
+	var queued []Queued
 	for _, r := range batch {
 		if r.err == nil && r.panicked == nil {
 			s.bufferCounts(r.counts)
 			wake = wake || r.enqueued
+			queued = append(queued, r.queued...)
 		}
+	}
+	if len(queued) > 0 && s.OnQueued != nil {
+		s.OnQueued(queued)
 	}
 	if wake && s.OnEnqueue != nil {
 		s.OnEnqueue()
@@ -365,7 +381,7 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 	r.err, r.panicked = callInTx(r.fn, tx)
 	failed := r.err != nil || r.panicked != nil
 	if !shared {
-		r.enqueued = tx.enqueued
+		r.enqueued, r.queued = tx.enqueued, tx.queued
 		r.counts = tx.counts
 		return !failed
 	}
@@ -382,7 +398,7 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 	}
 	r.enqueued = tx.enqueued && !failed
 	if !failed {
-		r.counts = tx.counts
+		r.counts, r.queued = tx.counts, tx.queued
 	}
 	return true
 }
