@@ -156,28 +156,37 @@ func (s *Store) ClaimQueued(ctx context.Context, now time.Time, lease time.Durat
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	// The list is padded to a power of two with its last candidate, so
-	// that a few statement texts serve every length.
-	n := padded(len(cands))
-	args := make([]any, 0, 2*n+1)
-	for i := range n {
-		c := cands[min(i, len(cands)-1)]
-		args = append(args, c.ID, c.After)
-	}
-	args = append(args, millis(now))
-	values := strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)),", n), ",")
-	// column1 and column2 are each candidate's id and After, as both
-	// databases name the columns of a VALUES list. On PostgreSQL each
-	// candidate is looked up on its own (LATERAL), so that the plan reads
-	// rows by id whatever the statistics of a fast-changing queue say.
 	const blocked = `NOT EXISTS (SELECT 1 FROM outbox p WHERE p.company_id = o.company_id AND p.channel = o.channel
-		AND p.chat_id = o.chat_id AND p.id > c.column2 AND p.id < o.id AND p.status IN ('pending', 'sending'))`
-	q := `SELECT o.id FROM (VALUES ` + values + `) c JOIN outbox o ON o.id = c.column1
-		WHERE o.status = 'pending' AND o.not_before <= ? AND ` + blocked
+		AND p.chat_id = o.chat_id AND p.id > c.low AND p.id < o.id AND p.status IN ('pending', 'sending'))`
+	var (
+		q    string
+		args []any
+	)
 	if s.dialect == Postgres {
-		q = `SELECT l.id FROM (VALUES ` + values + `) c, LATERAL (SELECT o.id FROM outbox o
-			WHERE o.id = c.column1 AND o.status = 'pending' AND o.not_before <= ? AND ` + blocked + `
-			FOR UPDATE SKIP LOCKED) l`
+		// One statement text for any number of candidates, so that each
+		// connection plans it once; each candidate is looked up on its
+		// own (LATERAL), so that the plan reads rows by id whatever the
+		// statistics of a fast-changing queue say.
+		ids, afters := make([]int64, len(cands)), make([]int64, len(cands))
+		for i, c := range cands {
+			ids[i], afters[i] = c.ID, c.After
+		}
+		q = `SELECT l.id FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS c(id, low),
+			LATERAL (SELECT o.id FROM outbox o WHERE o.id = c.id AND o.status = 'pending' AND o.not_before <= ?
+				AND ` + blocked + ` FOR UPDATE SKIP LOCKED) l`
+		args = []any{ids, afters, millis(now)}
+	} else {
+		// The list is padded to a power of two with its last candidate,
+		// so that a few statement texts serve every length.
+		n := padded(len(cands))
+		for i := range n {
+			c := cands[min(i, len(cands)-1)]
+			args = append(args, c.ID, c.After)
+		}
+		args = append(args, millis(now))
+		values := strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",")
+		q = `SELECT o.id FROM (SELECT column1 AS id, column2 AS low FROM (VALUES ` + values + `)) c
+			JOIN outbox o ON o.id = c.id WHERE o.status = 'pending' AND o.not_before <= ? AND ` + blocked
 	}
 	var items []*OutboxItem
 	err := s.InTx(ctx, func(tx *Tx) error {
@@ -220,24 +229,29 @@ func padded(n int) int {
 	return p
 }
 
-// idList returns placeholders and arguments for an IN list of ids, padded
-// as padded says with the last id, which changes nothing in an IN list.
-func idList(ids []int64) (string, []any) {
+// idsIn returns a condition that column is one of ids, and its arguments:
+// on PostgreSQL an array, so that one statement serves any number of ids;
+// on SQLite an IN list padded as padded says with the last id, which
+// changes nothing in an IN list.
+func (s *Store) idsIn(column string, ids []int64) (string, []any) {
+	if s.dialect == Postgres {
+		return column + " = ANY(CAST(? AS BIGINT[]))", []any{ids}
+	}
 	n := padded(len(ids))
 	args := make([]any, n)
 	for i := range n {
 		args[i] = ids[min(i, len(ids)-1)]
 	}
-	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
+	return column + " IN (" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")", args
 }
 
 // leaseOutbox marks the messages being sent until the lease runs out and
 // returns them.
 func (t *Tx) leaseOutbox(ctx context.Context, ids []int64, now time.Time, lease time.Duration) ([]*OutboxItem, error) {
-	in, idArgs := idList(ids)
+	in, idArgs := t.s.idsIn("id", ids)
 	args := append([]any{millis(now.Add(lease))}, idArgs...)
 	rows, err := t.query(ctx, `UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1
-		WHERE id IN (`+in+`) RETURNING id, company_id, account_id, channel, chat_id, payload, status, attempts, created_at`, args...)
+		WHERE `+in+` RETURNING id, company_id, account_id, channel, chat_id, payload, status, attempts, created_at`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,9 +294,9 @@ func (s *Store) MarkOutboxSentAll(ctx context.Context, ids []int64, now time.Tim
 		return nil
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
-		in, idArgs := idList(ids)
+		in, idArgs := s.idsIn("id", ids)
 		args := append([]any{millis(now)}, idArgs...)
-		_, err := tx.exec(ctx, "UPDATE outbox SET status = 'sent', error = '', sent_at = ?, lease_until = NULL WHERE id IN ("+in+")",
+		_, err := tx.exec(ctx, "UPDATE outbox SET status = 'sent', error = '', sent_at = ?, lease_until = NULL WHERE "+in,
 			args...)
 		return err
 	})
