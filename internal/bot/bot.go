@@ -104,8 +104,8 @@ type cachedCompany struct {
 
 // Handle processes one incoming event. All its effects, outgoing messages
 // included, commit in one transaction together with the record that the
-// update was seen, so a redelivered update is handled once and a crash
-// before commit loses nothing.
+// update was seen, so a redelivered update is handled once (its
+// transaction commits nothing) and a crash before commit loses nothing.
 func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 	if in.Kind == channel.KindIgnored {
 		return nil
@@ -118,20 +118,18 @@ func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 
 	err = b.Store.InTx(ctx, func(tx *store.Tx) error {
 		if in.UpdateKey != "" {
-			first, err := tx.MarkUpdateSeen(ctx, co.ID, in.Channel, in.UpdateKey, now)
-			if err != nil {
+			if err := tx.SeeUpdate(ctx, co.ID, in.Channel, in.UpdateKey, now); err != nil {
 				return err
-			}
-			if !first {
-				b.Logger.DebugContext(ctx, "Duplicate update skipped",
-					slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)),
-					slog.String("update_id", in.UpdateKey))
-				return nil
 			}
 		}
 		return b.route(ctx, tx, co, in, now)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		b.Logger.DebugContext(ctx, "Duplicate update skipped",
+			slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)),
+			slog.String("update_id", in.UpdateKey))
+	case err != nil:
 		return err
 	}
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -165,6 +166,65 @@ func (t *Tx) MarkUpdateSeen(ctx context.Context, companyID staffbot.CompanyID, k
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// ErrDuplicate is returned by SeeUpdate, by what the transaction does
+// after it, and by InTx, for an update that was handled before.
+var ErrDuplicate = errors.New("update already handled")
+
+// seenUpdate is an update SeeUpdate is to record.
+type seenUpdate struct {
+	companyID staffbot.CompanyID
+	kind      staffbot.ChannelKind
+	key       string
+	at        time.Time
+}
+
+// SeeUpdate records, as MarkUpdateSeen does, that the transaction handles
+// an update, and makes the transaction commit nothing if the update was
+// handled before: InTx then returns ErrDuplicate, whatever its function
+// returned. On SQLite the record is written at once and a redelivery is
+// reported here. On PostgreSQL it is written with the first message the
+// transaction queues, in the same statement, or else just before commit,
+// sparing a round trip; a redelivery is reported there, after the
+// transaction has done its work, which is then rolled back. Either way
+// the work runs in the transaction and leaves nothing behind for a
+// redelivered update; a second concurrent delivery waits for the first to
+// commit or roll back.
+func (t *Tx) SeeUpdate(ctx context.Context, companyID staffbot.CompanyID, kind staffbot.ChannelKind, key string, now time.Time) error {
+	if err := t.flushSeen(ctx); err != nil {
+		return err
+	}
+	if t.s.dialect == Postgres {
+		t.seen = &seenUpdate{companyID, kind, key, now}
+		return nil
+	}
+	first, err := t.MarkUpdateSeen(ctx, companyID, kind, key, now)
+	if err != nil {
+		return err
+	}
+	if !first {
+		t.dup = true
+		return ErrDuplicate
+	}
+	return nil
+}
+
+// flushSeen writes the record SeeUpdate left for later, if any, and
+// reports a redelivered update; InTx calls it before commit.
+func (t *Tx) flushSeen(ctx context.Context) error {
+	if sn := t.seen; sn != nil {
+		t.seen = nil
+		first, err := t.MarkUpdateSeen(ctx, sn.companyID, sn.kind, sn.key, sn.at)
+		if err != nil {
+			return err
+		}
+		t.dup = t.dup || !first
+	}
+	if t.dup {
+		return ErrDuplicate
+	}
+	return nil
 }
 
 // PruneSeenUpdates forgets updates received before the given time.

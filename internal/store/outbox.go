@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,9 +47,21 @@ func (t *Tx) Enqueue(ctx context.Context, companyID staffbot.CompanyID, accountI
 		acct = sql.NullInt64{Int64: *accountID, Valid: true}
 	}
 	var id int64
-	err = t.queryRow(ctx, `INSERT INTO outbox (company_id, account_id, channel, chat_id, payload, status, not_before, created_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`,
-		companyID, acct, string(kind), chatID, string(payload), millis(now), millis(now)).Scan(&id)
+	if sn := t.seen; sn != nil {
+		// The update's record goes with the message, in one statement;
+		// the message is written only if the record is new.
+		t.seen = nil
+		err = t.queryRow(ctx, seenOutboxInsert, sn.companyID, string(sn.kind), sn.key, millis(sn.at),
+			companyID, acct, string(kind), chatID, string(payload), millis(now), millis(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			t.dup = true
+			return 0, ErrDuplicate
+		}
+	} else {
+		err = t.queryRow(ctx, `INSERT INTO outbox (company_id, account_id, channel, chat_id, payload, status, not_before, created_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`,
+			companyID, acct, string(kind), chatID, string(payload), millis(now), millis(now)).Scan(&id)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message: %w", err)
 	}
@@ -59,6 +72,16 @@ func (t *Tx) Enqueue(ctx context.Context, companyID staffbot.CompanyID, accountI
 	t.queued = append(t.queued, Queued{ID: id, CompanyID: companyID, Channel: kind, ChatID: chatID})
 	return id, nil
 }
+
+// seenOutboxInsert records an update as handled (SeeUpdate) and queues a
+// message, only if the record is new; it returns the message's id, or no
+// row for a redelivered update. PostgreSQL only.
+const seenOutboxInsert = `WITH seen AS (INSERT INTO inbound_updates (company_id, channel, update_key, received_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1)
+	INSERT INTO outbox (company_id, account_id, channel, chat_id, payload, status, not_before, created_at)
+	SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending',
+		CAST(? AS BIGINT), CAST(? AS BIGINT)
+	WHERE EXISTS (SELECT 1 FROM seen) RETURNING id`
 
 // Queued names a message that a committed transaction put in the outbox;
 // Store.OnQueued is told of them.

@@ -137,6 +137,9 @@ func (t *Tx) forget(query string) {
 	if t.memo == nil {
 		return
 	}
+	if query == seenOutboxInsert {
+		return
+	}
 	table, write := writeTarget(query)
 	if !write {
 		return

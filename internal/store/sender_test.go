@@ -330,3 +330,102 @@ func TestClaimQueued(t *testing.T) {
 		})
 	})
 }
+
+func TestSeeUpdate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		t.Run("RedeliveryCommitsNothing", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			co, _, acct, _, _ := senderSetup(t, s)
+			ctx := t.Context()
+			// handle answers an update and blocks the account, as a
+			// handler would; with swallow it ignores the error of queuing.
+			handle := func(key string, swallow bool) error {
+				return s.InTx(ctx, func(tx *store.Tx) error {
+					if err := tx.SeeUpdate(ctx, co.ID, staffbot.ChannelTelegram, key, dashT0); err != nil {
+						return err
+					}
+					_, err := tx.Enqueue(ctx, co.ID, &acct.ID, acct.Kind, acct.ChatID, channel.Outgoing{Text: "Ответ на " + key}, dashT0)
+					if err != nil && !swallow {
+						return err
+					}
+					return tx.SetAccountBlocked(ctx, co.ID, acct.Kind, acct.ExternalID, true)
+				})
+			}
+			if err := handle("100", false); err != nil {
+				t.Fatalf("first delivery: %v", err)
+			}
+			if err := s.SetAccountBlocked(ctx, co.ID, acct.Kind, acct.ExternalID, false); err != nil {
+				t.Fatal(err)
+			}
+			for _, swallow := range []bool{false, true} {
+				if err := handle("100", swallow); !errors.Is(err, store.ErrDuplicate) {
+					t.Errorf("redelivery (error ignored: %v) = %v, want ErrDuplicate", swallow, err)
+				}
+			}
+			// Without a message, the record is written before commit.
+			noReply := func() error {
+				return s.InTx(ctx, func(tx *store.Tx) error {
+					if err := tx.SeeUpdate(ctx, co.ID, staffbot.ChannelTelegram, "101", dashT0); err != nil {
+						return err
+					}
+					return tx.SetAccountBlocked(ctx, co.ID, acct.Kind, acct.ExternalID, true)
+				})
+			}
+			if err := noReply(); err != nil {
+				t.Fatalf("first delivery without a reply: %v", err)
+			}
+			if err := s.SetAccountBlocked(ctx, co.ID, acct.Kind, acct.ExternalID, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := noReply(); !errors.Is(err, store.ErrDuplicate) {
+				t.Errorf("redelivery without a reply = %v, want ErrDuplicate", err)
+			}
+
+			msgs, err := s.FindChatMessages(ctx, co.ID, acct.Kind, acct.ChatID, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs) != 1 || msgs[0].Message.Text != "Ответ на 100" {
+				t.Errorf("queued %d messages, want the one answer to update 100", len(msgs))
+			}
+			got, err := s.FindAccount(ctx, co.ID, acct.Kind, acct.ExternalID)
+			if err != nil || got.Blocked {
+				t.Errorf("account = %+v, %v; want not blocked by a redelivery", got, err)
+			}
+		})
+
+		t.Run("ConcurrentDeliveriesHandledOnce", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			co, _, acct, _, _ := senderSetup(t, s)
+			ctx := t.Context()
+			const n = 8
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					errs <- s.InTx(ctx, func(tx *store.Tx) error {
+						if err := tx.SeeUpdate(ctx, co.ID, staffbot.ChannelTelegram, "200", dashT0); err != nil {
+							return err
+						}
+						_, err := tx.Enqueue(ctx, co.ID, &acct.ID, acct.Kind, acct.ChatID, channel.Outgoing{Text: "Ответ"}, dashT0)
+						return err
+					})
+				}()
+			}
+			handled := 0
+			for range n {
+				switch err := <-errs; {
+				case err == nil:
+					handled++
+				case !errors.Is(err, store.ErrDuplicate):
+					t.Errorf("delivery: %v", err)
+				}
+			}
+			msgs, err := s.FindChatMessages(ctx, co.ID, acct.Kind, acct.ChatID, 0, 10)
+			if handled != 1 || err != nil || len(msgs) != 1 {
+				t.Errorf("%d deliveries handled, %d messages queued (%v); want one of each", handled, len(msgs), err)
+			}
+		})
+	})
+}

@@ -155,6 +155,11 @@ type Tx struct {
 
 	// memo is what FindSender learned, until a write makes it stale.
 	memo *senderMemo
+
+	// seen is the update SeeUpdate is still to record, and dup is set
+	// once the update turned out to be handled before.
+	seen *seenUpdate
+	dup  bool
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -218,6 +223,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{tx: sqlTx, s: s}
 
 	if err := fn(tx); err != nil {
+		if tx.dup {
+			return ErrDuplicate
+		}
+		return err
+	}
+	if err := tx.flushSeen(ctx); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -379,6 +390,13 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 
 	tx := &Tx{tx: sqlTx, s: s}
 	r.err, r.panicked = callInTx(r.fn, tx)
+	switch {
+	case r.panicked != nil:
+	case tx.dup:
+		r.err = ErrDuplicate
+	case r.err == nil:
+		r.err = tx.flushSeen(ctx)
+	}
 	failed := r.err != nil || r.panicked != nil
 	if !shared {
 		r.enqueued, r.queued = tx.enqueued, tx.queued
