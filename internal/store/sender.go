@@ -157,25 +157,29 @@ func (t *Tx) forget(query string) {
 // whether the statement may write at all: a SELECT does not; any other
 // statement may write anything, and its table is "".
 func writeTarget(query string) (string, bool) {
-	f := strings.Fields(query)
-	if len(f) == 0 {
-		return "", false
-	}
+	verb, rest := nextWord(query)
 	var table string
-	switch strings.ToUpper(f[0]) {
-	case "SELECT":
+	switch strings.ToUpper(verb) {
+	case "SELECT", "":
 		return "", false
 	case "INSERT", "DELETE":
-		if len(f) > 2 && (strings.EqualFold(f[1], "INTO") || strings.EqualFold(f[1], "FROM")) {
-			table = f[2]
+		if into, rest := nextWord(rest); strings.EqualFold(into, "INTO") || strings.EqualFold(into, "FROM") {
+			table, _ = nextWord(rest)
 		}
 	case "UPDATE":
-		if len(f) > 1 {
-			table = f[1]
-		}
+		table, _ = nextWord(rest)
 	}
 	table, _, _ = strings.Cut(table, "(")
 	return strings.ToLower(table), true
+}
+
+// nextWord splits off the first word of s, skipping white space before it.
+func nextWord(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
 }
 
 // prefixColumns qualifies each column of a comma-separated list.

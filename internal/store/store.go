@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -55,6 +56,11 @@ type Store struct {
 	// keeps such a cache on each PostgreSQL connection itself.)
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
+
+	// rebound caches queries rewritten for PostgreSQL (rebind), nRebound
+	// counts them.
+	rebound  sync.Map
+	nRebound atomic.Int64
 
 	// OnEnqueue, when set, is called after a transaction that queued an
 	// outgoing message commits. The dispatcher uses it to send at once
@@ -488,12 +494,30 @@ func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// maxRebound is the longest query whose rewritten text rebind keeps; the
+// long ones are built for bulk writes, once each.
+const maxRebound = 4096
+
 // rebind rewrites ? placeholders as $1, $2 … for PostgreSQL. Queries in
-// this package never put a question mark inside a string literal.
+// this package never put a question mark inside a string literal. The
+// rewritten texts of up to maxPrepared queries are kept.
 func (s *Store) rebind(query string) string {
 	if s.dialect != Postgres || !strings.Contains(query, "?") {
 		return query
 	}
+	if q, ok := s.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := rebindPostgres(query)
+	if len(query) <= maxRebound && s.nRebound.Load() < maxPrepared {
+		if _, loaded := s.rebound.LoadOrStore(query, q); !loaded {
+			s.nRebound.Add(1)
+		}
+	}
+	return q
+}
+
+func rebindPostgres(query string) string {
 	var b strings.Builder
 	b.Grow(len(query) + 8)
 	n := 0
