@@ -67,6 +67,12 @@ const senderFrom = `
 	LEFT JOIN activity_state s ON s.company_id = a.company_id AND s.employee_id = a.employee_id
 	WHERE a.company_id = ? AND a.kind = ? AND a.external_id = ?`
 
+// The two queries of FindSender.
+var (
+	senderQuery      = "SELECT " + senderColumns + senderFrom
+	senderTypedQuery = "SELECT " + senderColumns + senderPending + senderFrom
+)
+
 // FindSender returns the messenger account an incoming event came from and
 // its employee, as FindAccount and FindEmployeeByID would, in one query.
 // The transaction keeps what else the query read for the handlers after
@@ -75,11 +81,10 @@ const senderFrom = `
 // a scenario or the self-service catalogue would look for, and the
 // company's knowledge-base revision.
 func (t *Tx) FindSender(ctx context.Context, companyID staffbot.CompanyID, kind staffbot.ChannelKind, externalID string, typed bool) (*staffbot.ChannelAccount, *staffbot.Employee, error) {
-	q := "SELECT " + senderColumns
+	q := senderQuery
 	if typed {
-		q += senderPending
+		q = senderTypedQuery
 	}
-	q += senderFrom
 
 	var (
 		ar            accountRow
