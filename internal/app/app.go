@@ -162,6 +162,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.webchat = webchat.New(st, a.handleIncoming, a.Clock, a.logger, isHTTPS(cfg.PublicURL()))
 	a.Dispatcher = delivery.New(st, []channel.Sender{tgSender, a.webchat.Sender()}, a.Clock, a.logger, a.metrics)
 	st.OnEnqueue = a.Dispatcher.Wake
+	st.OnQueued = a.Dispatcher.Queue
 
 	a.Bot = &bot.Bot{
 		Store:   st,

@@ -136,6 +136,7 @@ func benchWebhook(b *testing.B, db string, rate int) {
 	warm, warmTwice := l.sent, l.twice
 
 	cpu0, load0 := cpuTime(), loadAvg()
+	db0 := env.dbCPU(b)
 	l.phase()
 	for b.Loop() {
 		l.next()
@@ -145,6 +146,7 @@ func benchWebhook(b *testing.B, db string, rate int) {
 		b.Fatal(err)
 	}
 	cpu, load1 := cpuTime()-cpu0, loadAvg()
+	db1 := env.dbCPU(b)
 	st := env.tap.stats(l.start)
 	env.check(b, l.sent)
 
@@ -154,6 +156,9 @@ func benchWebhook(b *testing.B, db string, rate int) {
 	b.ReportMetric(ms(st.p99), "p99-ms")
 	b.ReportMetric(ms(st.max), "max-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/update")
+	if db0 != nil && db1 != nil {
+		b.ReportMetric(float64(db1.since(db0).Microseconds())/float64(n), "db-cpu-µs/update")
+	}
 	b.Logf("%s: %d updates (%d delivered twice) in %v after %d to warm up; load average %s → %s",
 		db, n, l.twice-warmTwice, st.span.Round(time.Millisecond), warm, load0, load1)
 }
@@ -258,6 +263,9 @@ type benchEnv struct {
 	tap     *replyTap
 	hookURL string
 	chats   []int64
+
+	// appName is the application_name of the app's PostgreSQL sessions.
+	appName string
 }
 
 func newBenchEnv(b *testing.B, db string) *benchEnv {
@@ -287,7 +295,7 @@ func newBenchEnv(b *testing.B, db string) *benchEnv {
 		TelegramWebhookLimit: "0",
 	}
 	if db == "Postgres" {
-		cfg.DatabaseURL = benchPostgresDSN(b)
+		cfg.DatabaseURL, env.appName = benchPostgresDSN(b)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.Open(b.Context(), cfg, app.Options{Logger: logger, HTTPClient: hc})
@@ -438,6 +446,13 @@ func mustSeedEmployees(b *testing.B, st *store.Store, co staffbot.CompanyID, n i
 	}
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
+	}
+	// A database in service has statistics of its tables; without them
+	// PostgreSQL plans for the empty tables it saw before the seed.
+	if st.Dialect() == store.Postgres {
+		if _, err := st.DB().ExecContext(ctx, "ANALYZE employees, channel_accounts, consents, scenario_runs"); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return chats
 }
@@ -600,8 +615,9 @@ func benchClient(conns int) *http.Client {
 }
 
 // benchPostgresDSN is storetest.PostgresDSN for a benchmark: a schema of
-// its own, dropped at the end.
-func benchPostgresDSN(b *testing.B) string {
+// its own, dropped at the end. The sessions are named after the schema,
+// which it also returns.
+func benchPostgresDSN(b *testing.B) (string, string) {
 	b.Helper()
 	base := os.Getenv(storetest.EnvDatabaseURL)
 	r := make([]byte, 6)
@@ -626,8 +642,80 @@ func benchPostgresDSN(b *testing.B) string {
 	}
 	v := u.Query()
 	v.Set("search_path", schema)
+	v.Set("application_name", schema)
 	u.RawQuery = v.Encode()
-	return u.String()
+	return u.String(), schema
+}
+
+// dbTimes is the CPU time of each PostgreSQL server process serving the
+// app, by process id.
+type dbTimes map[int]time.Duration
+
+// dbCPU reads the CPU time of the server processes serving the app, when
+// the server runs on this machine and their /proc entries can be read;
+// otherwise nil, and the benchmark leaves db-cpu-µs/update out.
+func (env *benchEnv) dbCPU(b *testing.B) dbTimes {
+	if env.appName == "" {
+		return nil
+	}
+	rows, err := env.app.Store.DB().QueryContext(b.Context(),
+		"SELECT pid FROM pg_stat_activity WHERE application_name = $1", env.appName)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	t := dbTimes{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return nil
+		}
+		cpu, ok := procCPU(pid)
+		if !ok {
+			return nil
+		}
+		t[pid] = cpu
+	}
+	if rows.Err() != nil || len(t) == 0 {
+		return nil
+	}
+	return t
+}
+
+// since is the CPU the processes used after t0; one started meanwhile
+// counts in full.
+func (t dbTimes) since(t0 dbTimes) time.Duration {
+	var d time.Duration
+	for pid, cpu := range t {
+		d += cpu - t0[pid]
+	}
+	return d
+}
+
+// procCPU reads a process's user and system time from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, bool) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command name, which is in parentheses: state
+	// first, then utime and stime as the 12th and 13th, in clock ticks.
+	s := string(raw)
+	i := strings.LastIndex(s, ") ")
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(utime+stime) * tick, true
 }
 
 func benchRebind(d store.Dialect, query string) string {

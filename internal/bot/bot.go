@@ -104,8 +104,8 @@ type cachedCompany struct {
 
 // Handle processes one incoming event. All its effects, outgoing messages
 // included, commit in one transaction together with the record that the
-// update was seen, so a redelivered update is handled once and a crash
-// before commit loses nothing.
+// update was seen, so a redelivered update is handled once (its
+// transaction commits nothing) and a crash before commit loses nothing.
 func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 	if in.Kind == channel.KindIgnored {
 		return nil
@@ -118,20 +118,18 @@ func (b *Bot) Handle(ctx context.Context, in channel.Incoming) error {
 
 	err = b.Store.InTx(ctx, func(tx *store.Tx) error {
 		if in.UpdateKey != "" {
-			first, err := tx.MarkUpdateSeen(ctx, co.ID, in.Channel, in.UpdateKey, now)
-			if err != nil {
+			if err := tx.SeeUpdate(ctx, co.ID, in.Channel, in.UpdateKey, now); err != nil {
 				return err
-			}
-			if !first {
-				b.Logger.DebugContext(ctx, "Duplicate update skipped",
-					slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)),
-					slog.String("update_id", in.UpdateKey))
-				return nil
 			}
 		}
 		return b.route(ctx, tx, co, in, now)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		b.Logger.DebugContext(ctx, "Duplicate update skipped",
+			slog.Int64("company_id", int64(co.ID)), slog.String("channel", string(in.Channel)),
+			slog.String("update_id", in.UpdateKey))
+	case err != nil:
 		return err
 	}
 
@@ -195,15 +193,16 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 		return nil
 	}
 
-	acct, err := tx.FindAccount(ctx, co.ID, in.Channel, in.ExternalID)
+	// A typed message goes past the helpdesk, the scenarios and the
+	// self-service catalogue, which each look for something of the
+	// employee's under way; the query that finds the sender learns that
+	// too, once for all of them.
+	cmd := command(in)
+	typed := in.Kind == channel.KindText && cmd == ""
+	acct, emp, err := tx.FindSender(ctx, co.ID, in.Channel, in.ExternalID, typed)
 	if errors.Is(err, staffbot.ErrNotFound) {
 		return b.stranger(ctx, tx, co, in, lang, now)
 	}
-	if err != nil {
-		return err
-	}
-
-	emp, err := tx.FindEmployeeByID(ctx, co.ID, acct.EmployeeID)
 	if err != nil {
 		return err
 	}
@@ -228,7 +227,6 @@ func (b *Bot) route(ctx context.Context, tx *store.Tx, co *staffbot.Company, in 
 		return b.consent(ctx, tx, co, emp, acct, in, lang, now)
 	}
 
-	cmd := command(in)
 	switch {
 	case isRevoke(cmd, in):
 		return b.revokeConsent(ctx, tx, co, emp, acct, in, lang, now)

@@ -4,9 +4,11 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +25,18 @@ const (
 	maxAttempts = 10
 	idlePoll    = 500 * time.Millisecond
 	claimGap    = 2 * time.Millisecond
+
+	// queuedTTL is how long a message this process queued is tried by id
+	// (see Queue) before it is left to the scan of the whole queue.
+	queuedTTL = time.Second
+
+	// settledTTL is how long the dispatcher remembers how far each chat
+	// has been delivered, after its last delivery.
+	settledTTL = 10 * time.Minute
+
+	// maxQueued bounds the messages tried by id; beyond it, as when a
+	// broadcast fills the queue, they are left to the scan.
+	maxQueued = 8 * claimBatch
 )
 
 // Observer is told what happened to each message, for metrics.
@@ -45,6 +59,38 @@ type Dispatcher struct {
 	mu        sync.Mutex
 	companies map[staffbot.CompanyID]cachedCompany
 	holds     map[holdKey]time.Time // rate limits in force, until when
+
+	// queued are the messages this process queued that are not leased
+	// yet, by id, and settled how far each chat has been delivered (see
+	// Queue).
+	qmu       sync.Mutex
+	queued    map[int64]queuedMsg
+	settled   map[chatKey]settledMark
+	lastPrune time.Time
+}
+
+// chatKey names a chat of a company's bot.
+type chatKey struct {
+	company staffbot.CompanyID
+	channel staffbot.ChannelKind
+	chat    string
+}
+
+func keyOf(q store.Queued) chatKey { return chatKey{q.CompanyID, q.Channel, q.ChatID} }
+
+func itemKey(it *store.OutboxItem) chatKey { return chatKey{it.CompanyID, it.Channel, it.ChatID} }
+
+// queuedMsg is a message this process queued, since when.
+type queuedMsg struct {
+	key   chatKey
+	since time.Time
+}
+
+// settledMark says that every message of a chat up to id is delivered
+// or given up, as of when.
+type settledMark struct {
+	id   int64
+	when time.Time
 }
 
 type holdKey struct {
@@ -69,6 +115,8 @@ func New(st *store.Store, senders []channel.Sender, clock staffbot.Clock, logger
 		wake:      make(chan struct{}, 1),
 		companies: map[staffbot.CompanyID]cachedCompany{},
 		holds:     map[holdKey]time.Time{},
+		queued:    map[int64]queuedMsg{},
+		settled:   map[chatKey]settledMark{},
 	}
 	for _, s := range senders {
 		d.senders[s.Kind()] = s
@@ -83,6 +131,25 @@ func (d *Dispatcher) Wake() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Queue tells the dispatcher of messages this process has just queued
+// and committed (the store's OnQueued). Run leases each by id, which reads
+// only the messages of its chat queued since the chat's last delivery,
+// instead of scanning the whole queue, once it knows how far the chat has
+// been delivered: from a delivery it made itself. Messages it cannot
+// lease that way, and those queued by other processes, are found by the
+// scan, which runs at least every idlePoll. Queue never blocks on I/O.
+func (d *Dispatcher) Queue(msgs []store.Queued) {
+	now := time.Now()
+	d.qmu.Lock()
+	for _, q := range msgs {
+		if len(d.queued) >= maxQueued {
+			break
+		}
+		d.queued[q.ID] = queuedMsg{key: keyOf(q), since: now}
+	}
+	d.qmu.Unlock()
 }
 
 // ForgetCompany drops a cached company, after its settings changed.
@@ -101,7 +168,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	p := &pipeline{
 		slots: make(chan struct{}, claimBatch),
 		sends: make(chan struct{}, d.workers),
-		sent:  make(chan int64, claimBatch),
+		sent:  make(chan *store.OutboxItem, claimBatch),
 	}
 	marked := make(chan struct{})
 	go func() {
@@ -111,7 +178,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	var last time.Time
+	var last, lastScan time.Time
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
@@ -124,7 +191,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			sleep(ctx, wait)
 		}
 		last = time.Now()
-		if err := d.claimAll(ctx, p); err != nil && ctx.Err() == nil {
+		// The whole queue is scanned at least every idlePoll, for what
+		// other processes queued, retries coming due and lapsed leases.
+		scan := last.Sub(lastScan) >= idlePoll
+		if scan {
+			lastScan = last
+		}
+		if err := d.claimAll(ctx, p, scan); err != nil && ctx.Err() == nil {
 			d.logger.ErrorContext(ctx, "Outbox claim failed", slog.String("error", err.Error()))
 		}
 		timer.Reset(idlePoll)
@@ -141,15 +214,16 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // delivered messages on their way to be marked.
 type pipeline struct {
 	slots, sends chan struct{}
-	sent         chan int64
+	sent         chan *store.OutboxItem
 	wg           sync.WaitGroup
 }
 
 // claimAll claims due messages and starts delivering them until none are
-// left. While a backlog lasts it claims only when half of claimBatch is
-// free, since a claim reads every undelivered message, however few it
-// takes.
-func (d *Dispatcher) claimAll(ctx context.Context, p *pipeline) error {
+// left: those this process queued by id, and, when scan is set or some of
+// those cannot be leased by id, whatever a scan of the whole queue finds.
+// While a backlog lasts it claims only when half of claimBatch is free,
+// since a scan reads every undelivered message, however few it takes.
+func (d *Dispatcher) claimAll(ctx context.Context, p *pipeline, scan bool) error {
 	want := 1
 	for {
 		free := 0
@@ -174,13 +248,19 @@ func (d *Dispatcher) claimAll(ctx context.Context, p *pipeline) error {
 			}
 		}
 
-		items, err := d.store.ClaimOutbox(ctx, d.clock.Now(), lease, free)
+		items, rest, err := d.claimQueued(ctx, free)
+		if err == nil && (scan || rest) && len(items) < free {
+			var more []*store.OutboxItem
+			more, err = d.store.ClaimOutbox(ctx, d.clock.Now(), lease, free-len(items))
+			items = append(items, more...)
+		}
 		for range free - len(items) {
 			<-p.slots
 		}
 		if err != nil {
 			return err
 		}
+		d.leased(items)
 		// Each claimed item heads a different chat, and a chat's next
 		// message is not due before this one is marked, so parallel sends
 		// reorder no chat.
@@ -190,7 +270,7 @@ func (d *Dispatcher) claimAll(ctx context.Context, p *pipeline) error {
 				defer func() { <-p.slots; p.wg.Done() }()
 				p.sends <- struct{}{}
 				defer func() { <-p.sends }()
-				d.deliver(ctx, it, func(id int64) { p.sent <- id })
+				d.deliver(ctx, it, func(it *store.OutboxItem) { p.sent <- it })
 			}()
 		}
 		if len(items) < free {
@@ -213,33 +293,112 @@ func sleep(ctx context.Context, d time.Duration) {
 // markSent records delivered messages, all that arrived while the
 // previous transaction ran (or within claimGap of it) in the next one, and
 // wakes the claimer for the chats they unblock.
-func (d *Dispatcher) markSent(ctx context.Context, sent <-chan int64) {
+func (d *Dispatcher) markSent(ctx context.Context, sent <-chan *store.OutboxItem) {
+	items := make([]*store.OutboxItem, 0, claimBatch)
 	ids := make([]int64, 0, claimBatch)
 	var last time.Time
-	for id := range sent {
-		ids = append(ids[:0], id)
+	for it := range sent {
+		items = append(items[:0], it)
 		if wait := claimGap - time.Since(last); wait > 0 {
 			time.Sleep(wait)
 		}
 		last = time.Now()
 	more:
-		for len(ids) < claimBatch {
+		for len(items) < claimBatch {
 			select {
-			case id, ok := <-sent:
+			case it, ok := <-sent:
 				if !ok {
 					break more
 				}
-				ids = append(ids, id)
+				items = append(items, it)
 			default:
 				break more
 			}
 		}
+		ids = ids[:0]
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
 		if err := d.store.MarkOutboxSentAll(ctx, ids, d.clock.Now()); err != nil {
 			d.logger.ErrorContext(ctx, "Outbox mark sent failed",
 				slog.Int("messages", len(ids)), slog.String("error", err.Error()))
+		} else {
+			d.settle(items...)
 		}
 		d.Wake()
 	}
+}
+
+// claimQueued leases by id up to limit of the messages this process
+// queued, those of chats whose deliveries it knows, and reports whether
+// others are waiting that only a scan of the queue can lease.
+func (d *Dispatcher) claimQueued(ctx context.Context, limit int) ([]*store.OutboxItem, bool, error) {
+	now := time.Now()
+	var (
+		cands []store.QueuedClaim
+		rest  bool
+	)
+	d.qmu.Lock()
+	for id, q := range d.queued {
+		if now.Sub(q.since) > queuedTTL {
+			// Held up, or leased by another process: the scan sees to it.
+			delete(d.queued, id)
+			continue
+		}
+		mark, ok := d.settled[q.key]
+		switch {
+		case !ok:
+			rest = true
+			continue
+		case id <= mark.id:
+			// Leased by a scan before Queue heard of it, and delivered.
+			delete(d.queued, id)
+			continue
+		}
+		cands = append(cands, store.QueuedClaim{ID: id, After: mark.id})
+	}
+	if now.Sub(d.lastPrune) > settledTTL {
+		d.lastPrune = now
+		for k, mark := range d.settled {
+			if now.Sub(mark.when) > settledTTL {
+				delete(d.settled, k)
+			}
+		}
+	}
+	d.qmu.Unlock()
+	if len(cands) == 0 {
+		return nil, rest, nil
+	}
+	slices.SortFunc(cands, func(a, b store.QueuedClaim) int { return cmp.Compare(a.ID, b.ID) })
+	if len(cands) > limit {
+		cands = cands[:limit]
+	}
+	items, err := d.store.ClaimQueued(ctx, d.clock.Now(), lease, cands)
+	return items, rest, err
+}
+
+// leased forgets the claimed messages among those this process queued.
+func (d *Dispatcher) leased(items []*store.OutboxItem) {
+	d.qmu.Lock()
+	for _, it := range items {
+		delete(d.queued, it.ID)
+	}
+	d.qmu.Unlock()
+}
+
+// settle notes that the messages are delivered or given up for good: the
+// next message of each chat may be leased by id.
+func (d *Dispatcher) settle(items ...*store.OutboxItem) {
+	now := time.Now()
+	d.qmu.Lock()
+	for _, it := range items {
+		k := itemKey(it)
+		if mark, ok := d.settled[k]; !ok || it.ID > mark.id {
+			d.settled[k] = settledMark{id: it.ID, when: now}
+		}
+		delete(d.queued, it.ID)
+	}
+	d.qmu.Unlock()
 }
 
 // DeliverOnce claims one batch of due messages, delivers it and marks
@@ -254,7 +413,7 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 	// parallel without reordering any chat.
 	var (
 		mu   sync.Mutex
-		sent []int64
+		sent []*store.OutboxItem
 		wg   sync.WaitGroup
 	)
 	sem := make(chan struct{}, d.workers)
@@ -263,24 +422,31 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d.deliver(ctx, it, func(id int64) {
+			d.deliver(ctx, it, func(it *store.OutboxItem) {
 				mu.Lock()
-				sent = append(sent, id)
+				sent = append(sent, it)
 				mu.Unlock()
 			})
 		}()
 	}
 	wg.Wait()
-	if err := d.store.MarkOutboxSentAll(ctx, sent, d.clock.Now()); err != nil {
-		d.logger.ErrorContext(ctx, "Outbox mark sent failed",
-			slog.Int("messages", len(sent)), slog.String("error", err.Error()))
+	ids := make([]int64, len(sent))
+	for i, it := range sent {
+		ids[i] = it.ID
 	}
+	if err := d.store.MarkOutboxSentAll(ctx, ids, d.clock.Now()); err != nil {
+		d.logger.ErrorContext(ctx, "Outbox mark sent failed",
+			slog.Int("messages", len(ids)), slog.String("error", err.Error()))
+	} else {
+		d.settle(sent...)
+	}
+	d.leased(items)
 	return len(items), nil
 }
 
 // deliver sends one message and deals with the outcome; a delivered
 // message is handed to sent, which marks it.
-func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem, sent func(id int64)) {
+func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem, sent func(it *store.OutboxItem)) {
 	log := d.logger.With(slog.Int64("company_id", int64(it.CompanyID)),
 		slog.String("channel", string(it.Channel)), slog.Int64("outbox_id", it.ID))
 
@@ -309,7 +475,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it *store.OutboxItem, sent fun
 	var moved *channel.ChatMigratedError
 	switch {
 	case err == nil:
-		sent(it.ID)
+		sent(it)
 		if d.observer != nil {
 			d.observer.Sent(it.Channel)
 		}
@@ -365,6 +531,8 @@ func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, it *store.Outbo
 	log.ErrorContext(ctx, "Message dropped", slog.String("reason", reason))
 	if err := d.store.MarkOutboxFailed(ctx, it.ID, reason, d.clock.Now()); err != nil {
 		log.ErrorContext(ctx, "Outbox mark failed", slog.String("error", err.Error()))
+	} else {
+		d.settle(it)
 	}
 	if d.observer != nil {
 		d.observer.Failed(it.Channel, outcome)

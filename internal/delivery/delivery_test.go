@@ -753,3 +753,65 @@ func TestDispatcher_NoSenderFails(t *testing.T) {
 		}
 	})
 }
+
+// The running dispatcher hears of the messages this process queues and
+// leases them by id: they go out at once, in order per chat, each once,
+// and a message held back for later still holds back the rest of its
+// chat.
+func TestDispatcher_RunSendsQueuedInOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(t *testing.T) *store.Store) {
+		t.Parallel()
+		st := open(t)
+		f := newFixture(t, st, nil)
+		st.OnQueued = f.d.Queue
+		st.OnEnqueue = f.d.Wake
+		anna, boris := f.mustAccount(700000011), f.mustAccount(700000012)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		stopped := make(chan struct{})
+		go func() { f.d.Run(ctx); close(stopped) }()
+		defer func() { cancel(); <-stopped }()
+
+		waitFor := func(chatID int64, want []string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for got := texts(f.tg.SentTo(chatID)); !slices.Equal(got, want); got = texts(f.tg.SentTo(chatID)) {
+				if time.Now().After(deadline) || len(got) > len(want) {
+					t.Fatalf("chat %d got %q, want %q", chatID, got, want)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+
+		// The first message of a chat is found by the scan; the ones after
+		// it by id, as fast as they are queued, one transaction each.
+		now := f.clock.Now()
+		f.mustEnqueue(anna, anna.ChatID, channel.Outgoing{Text: "Первое"}, now)
+		waitFor(700000011, []string{"Первое"})
+		var want []string
+		for i := range 10 {
+			text := fmt.Sprintf("Сообщение %d", i+1)
+			want = append(want, text)
+			f.mustEnqueue(anna, anna.ChatID, channel.Outgoing{Text: text}, now)
+			f.mustEnqueue(boris, boris.ChatID, channel.Outgoing{Text: text}, now)
+		}
+		waitFor(700000011, append([]string{"Первое"}, want...))
+		waitFor(700000012, want)
+
+		// A message due in an hour holds back the one queued after it,
+		// however it is looked for: by id, or by the scan that runs every
+		// half second.
+		f.mustEnqueue(anna, anna.ChatID, channel.Outgoing{Text: "Через час"}, now.Add(time.Hour))
+		f.mustEnqueue(anna, anna.ChatID, channel.Outgoing{Text: "После"}, now)
+		time.Sleep(1500 * time.Millisecond)
+		if got := texts(f.tg.SentTo(700000011)); len(got) != 11 {
+			t.Fatalf("chat got %q before the held message was due, want nothing new", got[min(len(got), 11):])
+		}
+		f.clock.Set(now.Add(time.Hour))
+		f.d.Wake()
+		waitFor(700000011, append(append([]string{"Первое"}, want...), "Через час", "После"))
+		if n := f.tg.Calls("sendMessage"); n != 23 {
+			t.Errorf("%d sendMessage calls, want 23, each message once", n)
+		}
+	})
+}

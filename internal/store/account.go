@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,21 +13,34 @@ import (
 const accountColumns = "id, company_id, employee_id, kind, external_id, chat_id, blocked, consented_at, registered_at"
 
 func scanAccount(row scanner) (*staffbot.ChannelAccount, error) {
-	var (
-		a          staffbot.ChannelAccount
-		kind       string
-		blocked    int
-		consented  sql.NullInt64
-		registered int64
-	)
-	if err := row.Scan(&a.ID, &a.CompanyID, &a.EmployeeID, &kind, &a.ExternalID, &a.ChatID, &blocked, &consented, &registered); err != nil {
+	var r accountRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	a.Kind = staffbot.ChannelKind(kind)
-	a.Blocked = blocked != 0
-	a.ConsentedAt = fromNullMillis(consented)
-	a.RegisteredAt = fromMillis(registered)
-	return &a, nil
+	return r.account(), nil
+}
+
+// accountRow receives the accountColumns of a row.
+type accountRow struct {
+	a          staffbot.ChannelAccount
+	kind       string
+	blocked    int
+	consented  sql.NullInt64
+	registered int64
+}
+
+func (r *accountRow) dest() []any {
+	return []any{&r.a.ID, &r.a.CompanyID, &r.a.EmployeeID, &r.kind, &r.a.ExternalID, &r.a.ChatID, &r.blocked,
+		&r.consented, &r.registered}
+}
+
+func (r *accountRow) account() *staffbot.ChannelAccount {
+	a := r.a
+	a.Kind = staffbot.ChannelKind(r.kind)
+	a.Blocked = r.blocked != 0
+	a.ConsentedAt = fromNullMillis(r.consented)
+	a.RegisteredAt = fromMillis(r.registered)
+	return &a
 }
 
 // FindAccount returns the account a messenger user is bound to.
@@ -152,6 +166,65 @@ func (t *Tx) MarkUpdateSeen(ctx context.Context, companyID staffbot.CompanyID, k
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// ErrDuplicate is returned by SeeUpdate, by what the transaction does
+// after it, and by InTx, for an update that was handled before.
+var ErrDuplicate = errors.New("update already handled")
+
+// seenUpdate is an update SeeUpdate is to record.
+type seenUpdate struct {
+	companyID staffbot.CompanyID
+	kind      staffbot.ChannelKind
+	key       string
+	at        time.Time
+}
+
+// SeeUpdate records, as MarkUpdateSeen does, that the transaction handles
+// an update, and makes the transaction commit nothing if the update was
+// handled before: InTx then returns ErrDuplicate, whatever its function
+// returned. On SQLite the record is written at once and a redelivery is
+// reported here. On PostgreSQL it is written with the first message the
+// transaction queues, in the same statement, or else just before commit,
+// sparing a round trip; a redelivery is reported there, after the
+// transaction has done its work, which is then rolled back. Either way
+// the work runs in the transaction and leaves nothing behind for a
+// redelivered update; a second concurrent delivery waits for the first to
+// commit or roll back.
+func (t *Tx) SeeUpdate(ctx context.Context, companyID staffbot.CompanyID, kind staffbot.ChannelKind, key string, now time.Time) error {
+	if err := t.flushSeen(ctx); err != nil {
+		return err
+	}
+	if t.s.dialect == Postgres {
+		t.seen = &seenUpdate{companyID, kind, key, now}
+		return nil
+	}
+	first, err := t.MarkUpdateSeen(ctx, companyID, kind, key, now)
+	if err != nil {
+		return err
+	}
+	if !first {
+		t.dup = true
+		return ErrDuplicate
+	}
+	return nil
+}
+
+// flushSeen writes the record SeeUpdate left for later, if any, and
+// reports a redelivered update; InTx calls it before commit.
+func (t *Tx) flushSeen(ctx context.Context) error {
+	if sn := t.seen; sn != nil {
+		t.seen = nil
+		first, err := t.MarkUpdateSeen(ctx, sn.companyID, sn.kind, sn.key, sn.at)
+		if err != nil {
+			return err
+		}
+		t.dup = t.dup || !first
+	}
+	if t.dup {
+		return ErrDuplicate
+	}
+	return nil
 }
 
 // PruneSeenUpdates forgets updates received before the given time.

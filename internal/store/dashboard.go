@@ -263,7 +263,9 @@ func (t *Tx) countMessageOut(ctx context.Context, companyID staffbot.CompanyID, 
 		return err
 	}
 	var place accountPlace
-	if accountID != nil {
+	if m := t.memo; m != nil && accountID != nil && m.company == companyID && m.account == *accountID {
+		place.department, place.office = m.department, m.office
+	} else if accountID != nil {
 		key := accountPlaceKey{t.s, companyID, *accountID}
 		if v, ok := accountPlaces.Load(key); ok && time.Since(v.(accountPlace).fetched) < time.Minute {
 			place = v.(accountPlace)
@@ -293,12 +295,17 @@ func (t *Tx) RecordActivity(ctx context.Context, companyID staffbot.CompanyID, e
 	dept, office := emp.Department, emp.Office
 
 	counts := []counter{{MetricMessagesIn, day, string(kind), dept, office, 1}}
-	var lastDay, lastWeek, lastMonth string
-	err := t.queryRow(ctx, `SELECT last_day, last_week, last_month FROM activity_state
-		WHERE company_id = ? AND employee_id = ?`, companyID, emp.ID).Scan(&lastDay, &lastWeek, &lastMonth)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read activity: %w", err)
+	var last activityState
+	if m := t.memoOf(companyID, emp.ID); m != nil && m.hasActivity {
+		last = m.activity
+	} else {
+		err := t.queryRow(ctx, `SELECT last_day, last_week, last_month FROM activity_state
+			WHERE company_id = ? AND employee_id = ?`, companyID, emp.ID).Scan(&last.day, &last.week, &last.month)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read activity: %w", err)
+		}
 	}
+	lastDay, lastWeek, lastMonth := last.day, last.week, last.month
 	if lastDay == day {
 		return t.bumpCounts(ctx, companyID, counts...)
 	}
@@ -312,13 +319,16 @@ func (t *Tx) RecordActivity(ctx context.Context, companyID staffbot.CompanyID, e
 	if err := t.bumpCounts(ctx, companyID, counts...); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO activity_state (company_id, employee_id, last_day, last_week, last_month)
+	_, err := t.exec(ctx, `INSERT INTO activity_state (company_id, employee_id, last_day, last_week, last_month)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (company_id, employee_id) DO UPDATE SET
 			last_day = excluded.last_day, last_week = excluded.last_week, last_month = excluded.last_month`,
 		companyID, emp.ID, day, week, month)
 	if err != nil {
 		return fmt.Errorf("save activity: %w", err)
+	}
+	if m := t.memoOf(companyID, emp.ID); m != nil {
+		m.activity, m.hasActivity = activityState{day, week, month}, true
 	}
 	return nil
 }

@@ -18,52 +18,67 @@ const employeeColumns = `id, company_id, personnel_number, full_name, position, 
 type scanner interface{ Scan(...any) error }
 
 func (s *Store) scanEmployee(row scanner) (*staffbot.Employee, error) {
-	var (
-		e                staffbot.Employee
-		phone, email     string
-		hired            string
-		dismissed        sql.NullString
-		manager, mentor  sql.NullInt64
-		custom           string
-		created, updated int64
-	)
-	err := row.Scan(&e.ID, &e.CompanyID, &e.PersonnelNumber, &e.FullName, &e.Position, &e.Department,
-		&e.Office, &phone, &email, &hired, &dismissed, &manager, &mentor, &custom, &created, &updated)
-	if err != nil {
+	var r employeeRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
+	return s.employeeFrom(&r)
+}
+
+// employeeRow receives the employeeColumns of a row.
+type employeeRow struct {
+	e                staffbot.Employee
+	phone, email     string
+	hired            string
+	dismissed        sql.NullString
+	manager, mentor  sql.NullInt64
+	custom           string
+	created, updated int64
+}
+
+func (r *employeeRow) dest() []any {
+	e := &r.e
+	return []any{&e.ID, &e.CompanyID, &e.PersonnelNumber, &e.FullName, &e.Position, &e.Department,
+		&e.Office, &r.phone, &r.email, &r.hired, &r.dismissed, &r.manager, &r.mentor, &r.custom, &r.created, &r.updated}
+}
+
+// employeeFrom finishes an employee read into r: opens the sealed fields
+// and parses the rest.
+func (s *Store) employeeFrom(r *employeeRow) (*staffbot.Employee, error) {
+	e := r.e
+	var err error
 	// A cache miss reads the key through the pool, never through the
 	// transaction whose rows are being scanned.
 	ctx := context.Background()
-	if e.Phone, err = s.OpenValue(ctx, e.CompanyID, fieldPhone, phone); err != nil {
+	if e.Phone, err = s.OpenValue(ctx, e.CompanyID, fieldPhone, r.phone); err != nil {
 		return nil, fmt.Errorf("employee %d phone: %w", e.ID, err)
 	}
-	if e.Email, err = s.OpenValue(ctx, e.CompanyID, fieldEmail, email); err != nil {
+	if e.Email, err = s.OpenValue(ctx, e.CompanyID, fieldEmail, r.email); err != nil {
 		return nil, fmt.Errorf("employee %d email: %w", e.ID, err)
 	}
-	if e.HiredOn, err = staffbot.ParseDate(hired); err != nil {
+	if e.HiredOn, err = staffbot.ParseDate(r.hired); err != nil {
 		return nil, fmt.Errorf("employee %d hire date: %w", e.ID, err)
 	}
-	if dismissed.Valid {
-		d, err := staffbot.ParseDate(dismissed.String)
+	if r.dismissed.Valid {
+		d, err := staffbot.ParseDate(r.dismissed.String)
 		if err != nil {
 			return nil, fmt.Errorf("employee %d dismissal date: %w", e.ID, err)
 		}
 		e.DismissedOn = &d
 	}
-	if manager.Valid {
-		id := staffbot.EmployeeID(manager.Int64)
+	if r.manager.Valid {
+		id := staffbot.EmployeeID(r.manager.Int64)
 		e.ManagerID = &id
 	}
-	if mentor.Valid {
-		id := staffbot.EmployeeID(mentor.Int64)
+	if r.mentor.Valid {
+		id := staffbot.EmployeeID(r.mentor.Int64)
 		e.MentorID = &id
 	}
-	if e.Custom, err = s.openCustom(ctx, e.CompanyID, custom); err != nil {
+	if e.Custom, err = s.openCustom(ctx, e.CompanyID, r.custom); err != nil {
 		return nil, fmt.Errorf("employee %d custom fields: %w", e.ID, err)
 	}
-	e.CreatedAt = fromMillis(created)
-	e.UpdatedAt = fromMillis(updated)
+	e.CreatedAt = fromMillis(r.created)
+	e.UpdatedAt = fromMillis(r.updated)
 	return &e, nil
 }
 

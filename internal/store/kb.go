@@ -539,6 +539,9 @@ func (t *Tx) bumpKBRevision(ctx context.Context, companyID staffbot.CompanyID) e
 // KBRevision returns a number that changes whenever the company's
 // knowledge base does, so a cached index can tell it is stale.
 func (t *Tx) KBRevision(ctx context.Context, companyID staffbot.CompanyID) (int64, error) {
+	if m := t.memo; m != nil && m.pending && m.company == companyID {
+		return m.kbRevision, nil
+	}
 	var rev int64
 	err := t.queryRow(ctx, "SELECT kb_revision FROM faq_settings WHERE company_id = ?", companyID).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -176,6 +176,9 @@ func (s *Store) FindRunOfEmployee(ctx context.Context, companyID staffbot.Compan
 // LockAskingRuns returns the employee's runs that wait for an answer, the
 // most recently asked first, locked on PostgreSQL.
 func (t *Tx) LockAskingRuns(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID) ([]*Run, error) {
+	if m := t.pendingOf(companyID, employeeID); m != nil && !m.askingRun {
+		return nil, nil
+	}
 	rows, err := t.query(ctx, "SELECT "+runColumns+` FROM scenario_runs
 		WHERE company_id = ? AND employee_id = ? AND state = 'asking'
 		ORDER BY updated_at DESC, id DESC`+t.s.forUpdate(), companyID, employeeID)

@@ -246,6 +246,9 @@ func (s *Store) FindServiceRequest(ctx context.Context, companyID staffbot.Compa
 // FindDraftServiceRequest returns the employee's latest request still
 // being asked, locked on PostgreSQL until the transaction ends.
 func (t *Tx) FindDraftServiceRequest(ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID) (*ServiceRequest, error) {
+	if m := t.pendingOf(companyID, employeeID); m != nil && !m.draftRequest {
+		return nil, notFound(sql.ErrNoRows, "find draft service request")
+	}
 	r, err := t.s.scanServiceRequest(ctx, t.queryRow(ctx, "SELECT "+serviceRequestColumns+
 		` FROM service_requests WHERE company_id = ? AND employee_id = ? AND status = 'draft'
 		ORDER BY id DESC LIMIT 1`+t.s.forUpdate(), companyID, employeeID))

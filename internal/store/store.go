@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -56,10 +57,20 @@ type Store struct {
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
 
+	// rebound caches queries rewritten for PostgreSQL (rebind), nRebound
+	// counts them.
+	rebound  sync.Map
+	nRebound atomic.Int64
+
 	// OnEnqueue, when set, is called after a transaction that queued an
 	// outgoing message commits. The dispatcher uses it to send at once
 	// instead of waiting for its next poll.
 	OnEnqueue func()
+
+	// OnQueued, when set, is told the messages a transaction queued once
+	// it commits, before OnEnqueue is called. The dispatcher leases them
+	// by id instead of reading the whole queue.
+	OnQueued func([]Queued)
 
 	// countBuf holds committed dashboard counters until FlushCounts.
 	countBuf countBuffer
@@ -143,11 +154,22 @@ type Tx struct {
 	counts []companyCounter
 
 	// enqueued is set when the transaction queued an outgoing message,
-	// so the dispatcher can be woken after commit.
+	// so the dispatcher can be woken after commit; queued are the
+	// messages.
 	enqueued bool
+	queued   []Queued
+
+	// memo is what FindSender learned, until a write makes it stale.
+	memo *senderMemo
+
+	// seen is the update SeeUpdate is still to record, and dup is set
+	// once the update turned out to be handled before.
+	seen *seenUpdate
+	dup  bool
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
@@ -156,6 +178,7 @@ func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
@@ -164,6 +187,7 @@ func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 }
 
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	t.forget(query)
 	ctx = t.s.stmtContext(ctx)
 	if st := t.s.prepared(ctx, query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
@@ -205,12 +229,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{tx: sqlTx, s: s}
 
 	if err := fn(tx); err != nil {
+		if tx.dup {
+			return ErrDuplicate
+		}
+		return err
+	}
+	if err := tx.flushSeen(ctx); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.bufferCounts(tx.counts)
+	if len(tx.queued) > 0 && s.OnQueued != nil {
+		s.OnQueued(tx.queued)
+	}
 	if tx.enqueued && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -230,6 +263,7 @@ type txRequest struct {
 	err      error
 	panicked any // what fn panicked with, to panic with again in the caller
 	enqueued bool
+	queued   []Queued
 	counts   []companyCounter
 }
 
@@ -330,11 +364,16 @@ func (s *Store) runBatch() {
 		return
 	}
 	wake := false
+	var queued []Queued
 	for _, r := range batch {
 		if r.err == nil && r.panicked == nil {
 			s.bufferCounts(r.counts)
 			wake = wake || r.enqueued
+			queued = append(queued, r.queued...)
 		}
+	}
+	if len(queued) > 0 && s.OnQueued != nil {
+		s.OnQueued(queued)
 	}
 	if wake && s.OnEnqueue != nil {
 		s.OnEnqueue()
@@ -357,9 +396,16 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 
 	tx := &Tx{tx: sqlTx, s: s}
 	r.err, r.panicked = callInTx(r.fn, tx)
+	switch {
+	case r.panicked != nil:
+	case tx.dup:
+		r.err = ErrDuplicate
+	case r.err == nil:
+		r.err = tx.flushSeen(ctx)
+	}
 	failed := r.err != nil || r.panicked != nil
 	if !shared {
-		r.enqueued = tx.enqueued
+		r.enqueued, r.queued = tx.enqueued, tx.queued
 		r.counts = tx.counts
 		return !failed
 	}
@@ -376,7 +422,7 @@ func (s *Store) runInBatch(sqlTx *sql.Tx, r *txRequest, shared bool) bool {
 	}
 	r.enqueued = tx.enqueued && !failed
 	if !failed {
-		r.counts = tx.counts
+		r.counts, r.queued = tx.counts, tx.queued
 	}
 	return true
 }
@@ -448,12 +494,30 @@ func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// maxRebound is the longest query whose rewritten text rebind keeps; the
+// long ones are built for bulk writes, once each.
+const maxRebound = 4096
+
 // rebind rewrites ? placeholders as $1, $2 … for PostgreSQL. Queries in
-// this package never put a question mark inside a string literal.
+// this package never put a question mark inside a string literal. The
+// rewritten texts of up to maxPrepared queries are kept.
 func (s *Store) rebind(query string) string {
 	if s.dialect != Postgres || !strings.Contains(query, "?") {
 		return query
 	}
+	if q, ok := s.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := rebindPostgres(query)
+	if len(query) <= maxRebound && s.nRebound.Load() < maxPrepared {
+		if _, loaded := s.rebound.LoadOrStore(query, q); !loaded {
+			s.nRebound.Add(1)
+		}
+	}
+	return q
+}
+
+func rebindPostgres(query string) string {
 	var b strings.Builder
 	b.Grow(len(query) + 8)
 	n := 0

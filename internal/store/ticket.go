@@ -504,6 +504,9 @@ func (s *Store) FindTickets(ctx context.Context, companyID staffbot.CompanyID, f
 func (t *Tx) FindLatestTicketOfEmployee(
 	ctx context.Context, companyID staffbot.CompanyID, employeeID staffbot.EmployeeID, statuses ...TicketStatus,
 ) (*Ticket, error) {
+	if m := t.pendingOf(companyID, employeeID); m != nil && !m.activeTicket && allActive(statuses) {
+		return nil, notFound(sql.ErrNoRows, "find ticket of employee")
+	}
 	st := make([]any, len(statuses))
 	for i, x := range statuses {
 		st[i] = string(x)

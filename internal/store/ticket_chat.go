@@ -47,6 +47,9 @@ func (t *Tx) FindTicketDraft(
 		text, files string
 		updated     int64
 	)
+	if m := t.pendingOf(companyID, employeeID); m != nil && !m.ticketDraft {
+		return nil, notFound(sql.ErrNoRows, "find draft")
+	}
 	err := t.queryRow(ctx, "SELECT state, ticket_id, text_sealed, files_sealed, updated_at FROM ticket_drafts WHERE company_id = ? AND employee_id = ?",
 		companyID, employeeID).Scan(&d.State, &ticket, &text, &files, &updated)
 	if err != nil {
