@@ -399,7 +399,7 @@ func (s *Service) addToTicket(ctx context.Context, tx *store.Tx, e *chatEvent, i
 	}
 	from := tk.Status
 	if from == store.TicketWaiting || from == store.TicketResolved {
-		cal, err := s.calendar(ctx, tx, e.co)
+		cal, err := s.Store.WorkingCalendar(ctx, tx, e.co)
 		if err != nil {
 			return err
 		}
@@ -427,7 +427,7 @@ func (s *Service) employeeReopens(ctx context.Context, tx *store.Tx, e *chatEven
 	if err != nil {
 		return err
 	}
-	cal, err := s.calendar(ctx, tx, e.co)
+	cal, err := s.Store.WorkingCalendar(ctx, tx, e.co)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ package helpdesk
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -128,43 +127,7 @@ func (s *Service) auditor() auth.Auditor {
 // Friday 09:00–18:00 unless set), the Russian production calendar and the
 // company's changes to it, in the company's time zone.
 func (s *Service) Calendar(ctx context.Context, co *staffbot.Company) (*calendar.Calendar, error) {
-	return s.calendar(ctx, nil, co)
-}
-
-// calendar is Calendar read inside tx when there is one: code holding a
-// transaction must not wait for a second connection, or concurrent
-// transactions can take the whole pool and wait on each other.
-func (s *Service) calendar(ctx context.Context, tx *store.Tx, co *staffbot.Company) (*calendar.Calendar, error) {
-	var (
-		set  store.HelpdeskSettings
-		days []store.CalendarDay
-		err  error
-	)
-	if tx != nil {
-		set, err = tx.FindHelpdeskSettingsTx(ctx, co.ID)
-	} else {
-		set, err = s.Store.FindHelpdeskSettings(ctx, co.ID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if tx != nil {
-		days, err = tx.FindCalendarDaysTx(ctx, co.ID)
-	} else {
-		days, err = s.Store.FindCalendarDays(ctx, co.ID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	changes := map[staffbot.Date]calendar.DayKind{}
-	for _, d := range days {
-		changes[d.Day] = calendar.DayKind(d.Kind)
-	}
-	cal, err := calendar.Company(co.Location(), set.WorkHours, changes)
-	if err != nil {
-		return nil, fmt.Errorf("company %d: %w", co.ID, err)
-	}
-	return cal, nil
+	return s.Store.WorkingCalendar(ctx, nil, co)
 }
 
 // subjectOf is the first line of a request, cut to maxSubject runes.
@@ -196,7 +159,7 @@ type openRequest struct {
 // open creates a ticket with its first message and attachments, assigns
 // it, starts its timers, records it and tells the employee its number.
 func (s *Service) open(ctx context.Context, tx *store.Tx, r openRequest) (*store.Ticket, error) {
-	cal, err := s.calendar(ctx, tx, r.co)
+	cal, err := s.Store.WorkingCalendar(ctx, tx, r.co)
 	if err != nil {
 		return nil, err
 	}

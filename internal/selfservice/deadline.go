@@ -28,38 +28,6 @@ import (
 // deadlineBatch bounds how many requests one pass reminds HR of.
 const deadlineBatch = 100
 
-// calendar returns the company's working calendar, read in tx when there
-// is one: code holding a transaction must not wait for a second
-// connection.
-func (s *Service) calendar(ctx context.Context, tx *store.Tx, co *staffbot.Company) (*calendar.Calendar, error) {
-	var (
-		set  store.HelpdeskSettings
-		days []store.CalendarDay
-		err  error
-	)
-	if tx != nil {
-		set, err = tx.FindHelpdeskSettingsTx(ctx, co.ID)
-	} else {
-		set, err = s.Store.FindHelpdeskSettings(ctx, co.ID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if tx != nil {
-		days, err = tx.FindCalendarDaysTx(ctx, co.ID)
-	} else {
-		days, err = s.Store.FindCalendarDays(ctx, co.ID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	changes := map[staffbot.Date]calendar.DayKind{}
-	for _, d := range days {
-		changes[d.Day] = calendar.DayKind(d.Kind)
-	}
-	return calendar.Company(co.Location(), set.WorkHours, changes)
-}
-
 // Deadline returns when a request for the service made at made is due
 // and when HR is reminded of it: the end of the service's last working
 // day and the start of that day's working hours. Both are zero when no
@@ -86,7 +54,7 @@ func (s *Service) queue(ctx context.Context, tx *store.Tx, co *staffbot.Company,
 		made = *r.SubmittedAt
 	}
 	if svc != nil && svc.DueDays > 0 {
-		cal, err := s.calendar(ctx, tx, co)
+		cal, err := s.Store.WorkingCalendar(ctx, tx, co)
 		if err != nil {
 			return err
 		}
@@ -168,7 +136,7 @@ func (s *Service) backfillDeadlines(ctx context.Context) error {
 				if svc == nil || svc.DueDays <= 0 {
 					return nil
 				}
-				cal, err := s.calendar(ctx, tx, co)
+				cal, err := s.Store.WorkingCalendar(ctx, tx, co)
 				if err != nil {
 					return err
 				}

@@ -568,7 +568,7 @@ func (s *Service) submit(ctx context.Context, c *chat, svc *CatalogService, conn
 	}
 	if svc.DueDays > 0 {
 		// The law's deadline, as HR's queue will count it.
-		cal, err := s.calendar(ctx, c.tx, c.co)
+		cal, err := s.Store.WorkingCalendar(ctx, c.tx, c.co)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/staffbot/staffbot"
+	"github.com/staffbot/staffbot/internal/calendar"
 )
 
 // HelpdeskSettings are a company's helpdesk settings.
@@ -421,4 +422,43 @@ func (s *Store) FindSavedReplies(ctx context.Context, companyID staffbot.Company
 func jsonString(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// WorkingCalendar returns the company's working calendar: its working
+// hours (Monday to Friday 09:00–18:00 unless set), the Russian production
+// calendar and the company's changes to it, in the company's time zone.
+// It reads inside tx when tx is not nil: code holding a transaction must
+// not wait for a second connection, or concurrent transactions can take
+// the whole pool and wait on each other.
+func (s *Store) WorkingCalendar(ctx context.Context, tx *Tx, co *staffbot.Company) (*calendar.Calendar, error) {
+	var (
+		set  HelpdeskSettings
+		days []CalendarDay
+		err  error
+	)
+	if tx != nil {
+		set, err = tx.FindHelpdeskSettingsTx(ctx, co.ID)
+	} else {
+		set, err = s.FindHelpdeskSettings(ctx, co.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tx != nil {
+		days, err = tx.FindCalendarDaysTx(ctx, co.ID)
+	} else {
+		days, err = s.FindCalendarDays(ctx, co.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	changes := map[staffbot.Date]calendar.DayKind{}
+	for _, d := range days {
+		changes[d.Day] = calendar.DayKind(d.Kind)
+	}
+	cal, err := calendar.Company(co.Location(), set.WorkHours, changes)
+	if err != nil {
+		return nil, fmt.Errorf("company %d: %w", co.ID, err)
+	}
+	return cal, nil
 }
