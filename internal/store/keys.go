@@ -541,21 +541,8 @@ func (s *Store) RewrapKeys(ctx context.Context, newMaster *secret.Sealer, now ti
 	n := 0
 	err := s.InTx(ctx, func(tx *Tx) error {
 		n = 0
-		rows, err := tx.query(ctx, "SELECT "+keyColumns+" FROM company_keys ORDER BY id"+s.forUpdate())
+		keys, err := tx.lockKeyRows(ctx, "ORDER BY id")
 		if err != nil {
-			return err
-		}
-		var keys []*keyRow
-		for rows.Next() {
-			r, err := scanKeyRow(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, r := range keys {
@@ -608,22 +595,8 @@ func (s *Store) PruneOldMasterKeys(ctx context.Context, batch int, now time.Time
 	rep := &PruneReport{}
 	cur := s.sealer.KeyID()
 	err := s.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, "SELECT "+keyColumns+" FROM company_keys WHERE master_id <> ? OR old_key_sealed <> ''"+
-			s.forUpdate(), cur)
+		keys, err := tx.lockKeyRows(ctx, "WHERE master_id <> ? OR old_key_sealed <> ''", cur)
 		if err != nil {
-			return err
-		}
-		var keys []*keyRow
-		for rows.Next() {
-			r, err := scanKeyRow(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, r := range keys {
@@ -757,4 +730,23 @@ func (s *Store) hasTable(ctx context.Context, name string) (bool, error) {
 		err = s.queryRow(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name).Scan(&n)
 	}
 	return n > 0, err
+}
+
+// lockKeyRows reads and locks the company_keys rows that the rest of a
+// query (a WHERE and/or ORDER BY clause) selects.
+func (t *Tx) lockKeyRows(ctx context.Context, rest string, args ...any) ([]*keyRow, error) {
+	rows, err := t.query(ctx, "SELECT "+keyColumns+" FROM company_keys "+rest+t.s.forUpdate(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []*keyRow
+	for rows.Next() {
+		r, err := scanKeyRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, r)
+	}
+	return keys, rows.Err()
 }
