@@ -282,39 +282,35 @@ func (s *Server) renderCodes(w http.ResponseWriter, r *http.Request, codes []str
 
 func (s *Server) renewCodes(w http.ResponseWriter, r *http.Request) {
 	codes, err := s.auth.RenewRecoveryCodes(r.Context(), current(r), r.PostFormValue("code"))
-	var locked *auth.LockedError
-	switch {
-	case errors.As(err, &locked):
-		s.renderSecurity(w, r, http.StatusTooManyRequests, "code.bad", "")
-		return
-	case errors.Is(err, staffbot.ErrInvalid), errors.Is(err, auth.ErrBadCredentials):
-		s.renderSecurity(w, r, http.StatusUnprocessableEntity, "code.bad", "")
-		return
-	case errors.Is(err, staffbot.ErrConflict):
-		http.Redirect(w, r, "/hr/2fa", http.StatusSeeOther)
-		return
-	case err != nil:
-		s.failFor(w, r, err)
+	if s.codeRefused(w, r, err) {
 		return
 	}
 	s.renderCodes(w, r, codes, nil)
 }
 
-func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) {
-	err := s.auth.DisableTOTP(r.Context(), current(r), r.PostFormValue("code"))
+// codeRefused answers a two-factor action that err refused: a wrong or
+// throttled code shows the security page again, a state that changed
+// meanwhile goes back to it. It reports whether it answered.
+func (s *Server) codeRefused(w http.ResponseWriter, r *http.Request, err error) bool {
 	var locked *auth.LockedError
 	switch {
+	case err == nil:
+		return false
 	case errors.As(err, &locked):
 		s.renderSecurity(w, r, http.StatusTooManyRequests, "code.bad", "")
-		return
 	case errors.Is(err, staffbot.ErrInvalid), errors.Is(err, auth.ErrBadCredentials):
 		s.renderSecurity(w, r, http.StatusUnprocessableEntity, "code.bad", "")
-		return
 	case errors.Is(err, staffbot.ErrConflict):
 		http.Redirect(w, r, "/hr/2fa", http.StatusSeeOther)
-		return
-	case err != nil:
+	default:
 		s.failFor(w, r, err)
+	}
+	return true
+}
+
+func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) {
+	err := s.auth.DisableTOTP(r.Context(), current(r), r.PostFormValue("code"))
+	if s.codeRefused(w, r, err) {
 		return
 	}
 	http.Redirect(w, r, "/hr/2fa", http.StatusSeeOther)
