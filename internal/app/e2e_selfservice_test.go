@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -206,28 +205,6 @@ func newLoggedHarness(t *testing.T, op storetest.Opener, start time.Time, logger
 	h.stop()
 	h.startLogged(logger)
 	return h
-}
-
-func (h *harness) startLogged(logger *slog.Logger) {
-	h.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cfg := h.cfg
-	cfg.BaseURL = "http://" + ln.Addr().String()
-	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: logger, Tick: 20 * time.Millisecond})
-	if err != nil {
-		ln.Close()
-		h.t.Fatalf("app.Open: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	h.app, h.cancel, h.done, h.ln = a, cancel, done, ln
-	if h.co != nil {
-		h.waitWebhook()
-	}
 }
 
 var selfServiceLinkRe = regexp.MustCompile(`http://\S+/l/[A-Za-z0-9_-]+`)

@@ -48,9 +48,7 @@ type harness struct {
 	// limits are the server's; zero takes the defaults.
 	limits app.ServerLimits
 
-	app    *app.App
-	cancel context.CancelFunc
-	done   chan error
+	runningApp
 
 	co *staffbot.Company
 }
@@ -113,6 +111,12 @@ func testLogger() *slog.Logger {
 
 func (h *harness) start() {
 	h.t.Helper()
+	h.startLogged(testLogger())
+}
+
+// startLogged is start with the app writing its log to logger.
+func (h *harness) startLogged(logger *slog.Logger) {
+	h.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		h.t.Fatal(err)
@@ -120,15 +124,9 @@ func (h *harness) start() {
 	cfg := h.cfg
 	cfg.BaseURL = "http://" + ln.Addr().String()
 
-	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond, ServerLimits: h.limits})
-	if err != nil {
-		ln.Close()
-		h.t.Fatalf("app.Open: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	h.app, h.cancel, h.done, h.ln = a, cancel, done, ln
+	h.runningApp = runApp(h.t, cfg, app.Options{Clock: h.clock, Logger: logger, Tick: 20 * time.Millisecond,
+		ServerLimits: h.limits}, ln)
+	h.ln = ln
 
 	if h.co != nil {
 		h.waitWebhook()
@@ -148,21 +146,46 @@ func (h *harness) waitWebhook() {
 	h.t.Fatal("webhook was never set")
 }
 
-func (h *harness) stop() {
-	if h.app == nil {
+func (h *harness) stop() { h.runningApp.stop(h.t) }
+
+// runningApp is a staffbot serving on a listener until it is stopped;
+// both end-to-end harnesses run theirs this way.
+type runningApp struct {
+	app    *app.App
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// runApp opens a staffbot with cfg and serves it on ln.
+func runApp(t *testing.T, cfg config.Config, opts app.Options, ln net.Listener) runningApp {
+	t.Helper()
+	a, err := app.Open(context.Background(), cfg, opts)
+	if err != nil {
+		ln.Close()
+		t.Fatalf("app.Open: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	return runningApp{app: a, cancel: cancel, done: done}
+}
+
+// stop stops the app, waiting at most 15 s, and closes it.
+func (r *runningApp) stop(t *testing.T) {
+	if r.app == nil {
 		return
 	}
-	h.cancel()
+	r.cancel()
 	select {
-	case err := <-h.done:
+	case err := <-r.done:
 		if err != nil {
-			h.t.Errorf("Run: %v", err)
+			t.Errorf("Run: %v", err)
 		}
 	case <-time.After(15 * time.Second):
-		h.t.Error("app did not stop")
+		t.Error("app did not stop")
 	}
-	h.app.Close()
-	h.app = nil
+	r.app.Close()
+	r.app = nil
 }
 
 func (h *harness) restart() {

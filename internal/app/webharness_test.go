@@ -34,9 +34,7 @@ type webHarness struct {
 	cfg   config.Config
 	addr  string
 
-	app    *app.App
-	cancel context.CancelFunc
-	done   chan error
+	runningApp
 
 	co *staffbot.Company
 }
@@ -79,15 +77,7 @@ func (h *webHarness) start() {
 	cfg.Addr = h.addr
 	cfg.BaseURL = "http://" + h.addr
 
-	a, err := app.Open(context.Background(), cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond})
-	if err != nil {
-		ln.Close()
-		h.t.Fatalf("app.Open: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	h.app, h.cancel, h.done = a, cancel, done
+	h.runningApp = runApp(h.t, cfg, app.Options{Clock: h.clock, Logger: testLogger(), Tick: 20 * time.Millisecond}, ln)
 }
 
 // listen takes the harness's address again; the old listener may take a
@@ -107,22 +97,7 @@ func (h *webHarness) listen() net.Listener {
 	}
 }
 
-func (h *webHarness) stop() {
-	if h.app == nil {
-		return
-	}
-	h.cancel()
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		h.t.Error("app did not stop")
-	}
-	h.app.Close()
-	h.app = nil
-}
+func (h *webHarness) stop() { h.runningApp.stop(h.t) }
 
 func (h *webHarness) restart() {
 	h.t.Helper()
